@@ -1,0 +1,1 @@
+"""Battery inspection runtime: predictors, explanations, verdict logic, reports and the CLI."""

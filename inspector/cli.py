@@ -1,0 +1,74 @@
+"""The ``python -m inspector`` command line.
+
+Each sub-command lives in its own module under :mod:`inspector.commands` and exposes
+``add_parser(subparsers)`` and ``run(args) -> int``. Modules are imported lazily so that
+``--help`` and light commands stay fast and a broken optional dependency only affects the
+command that needs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from inspector.errors import InspectorError
+
+log = logging.getLogger(__name__)
+
+# name -> module under inspector.commands
+COMMANDS: dict[str, str] = {
+    "synth": "inspector.commands.synth",
+    "train": "inspector.commands.train",
+    "evaluate": "inspector.commands.evaluate",
+    "inspect": "inspector.commands.inspect",
+    "batch": "inspector.commands.batch",
+    "ablate": "inspector.commands.ablate",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit with status 2."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        self.exit(2, f"error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the top-level parser with every available sub-command."""
+    parser = _Parser(prog="python -m inspector", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.startswith("inspector.commands"):
+                continue  # command not built yet
+            raise
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the process exit status. Never lets a traceback reach the user."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args) or 0)
+    except InspectorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # last resort: one line for the user, the traceback in debug logs
+        log.debug("unhandled error", exc_info=True)
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,38 @@
+"""Lazy lookup of the functions behind ``train <target>`` and ``evaluate <target>``.
+
+Each target is a ``"module:function"`` string so that a new task registers here with one
+line and importing the CLI never imports torch-heavy modules it does not need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from inspector.errors import InspectorError
+
+# train <target> --config FILE --data DIR --out DIR   ->  fn(config_path, data_dir, out_dir, **extra)
+TRAIN_TARGETS: dict[str, str] = {
+    "ct": "training.tasks.ct:train_from_cli",
+    "rgb": "training.tasks.rgb:train_from_cli",
+    "gain": "training.tasks.gain:train_from_cli",
+}
+
+# evaluate <target> ...  ->  fn(args) -> dict  (the command writes the JSON)
+EVALUATE_TARGETS: dict[str, str] = {
+    "ct": "training.tasks.ct:evaluate_from_cli",
+    "rgb": "training.tasks.rgb:evaluate_from_cli",
+    "gain": "training.tasks.gain:evaluate_from_cli",
+    "vlm": "inspector.evaluation.vlm:evaluate_from_cli",
+    "vlg": "inspector.evaluation.vlg:evaluate_from_cli",
+}
+
+
+def resolve(spec: str) -> Callable:
+    """Import ``"package.module:function"`` and return the function."""
+    module_name, _, attr = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise InspectorError(f"{spec} is not available in this build ({exc})") from exc
+    return getattr(module, attr)

@@ -1,0 +1,32 @@
+"""``python -m inspector evaluate {ct,rgb,gain,vlm,vlg} ... --json OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from inspector.commands._targets import EVALUATE_TARGETS, resolve
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="evaluate a checkpoint (or a VLM/VLG backend) on a dataset")
+    p.add_argument("target", choices=sorted(EVALUATE_TARGETS))
+    p.add_argument("--checkpoint", help="NAME.safetensors (ct, rgb, gain)")
+    p.add_argument("--backend", help="backend name (vlm, vlg)")
+    p.add_argument("--data", required=True, help="dataset folder with manifest.csv")
+    p.add_argument("--split", default="test", help="manifest split to evaluate (default: test)")
+    p.add_argument("--json", dest="json_out", required=True, help="where to write the metrics JSON")
+    p.add_argument("--report", help="optional folder for the Markdown report and figures")
+    p.add_argument("--limit", type=int, default=None, help="evaluate at most N images")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    fn = resolve(EVALUATE_TARGETS[args.target])
+    metrics = fn(args)
+    out = Path(args.json_out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
+    print(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, (dict, list))}, indent=2))
+    return 0

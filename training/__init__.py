@@ -1,0 +1,1 @@
+"""Training: synthetic data, datasets, configs, the shared training loop, metrics."""
