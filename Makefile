@@ -10,10 +10,11 @@ PORT ?= 8501
 venv: $(STAMP)
 
 # Re-install only when requirements change: fast when already installed.
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # Debian chromium for the end-to-end browser test (Playwright drives it; no browser download).
@@ -21,6 +22,10 @@ browser:
 	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "warning: could not install Debian chromium; the browser test will be skipped")
+	@# A Hangul TrueType font for the Korean PDF report (without it the PDF is English-only).
+	@test -e /usr/share/fonts/truetype/nanum/NanumGothic.ttf || (command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null) || \
+	  echo "warning: could not install fonts-nanum; PDF reports will be English-only")
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true --browser.gatherUsageStats false

@@ -1,0 +1,25 @@
+"""The battery inspection app: ``streamlit run app.py`` (or ``make run``).
+
+This file only wires the app together: page setup, the navigation between the pages in
+``pages/`` and the sidebar (language, advanced settings). Every page body runs inside
+:func:`inspector.ui.guard.page_guard`, so no traceback ever reaches the browser.
+"""
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from inspector.ui import navigation, sidebar
+from inspector.ui.guard import page_guard
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(page_title="Battery Inspection AI", page_icon="🔋", layout="wide")
+
+sidebar.render_language()
+current_page = st.navigation(navigation.build(Path(__file__).resolve().parent / "pages"))
+with page_guard():
+    sidebar.render_advanced()
+with page_guard():
+    current_page.run()

@@ -1,0 +1,1 @@
+"""``evaluate vlm`` and ``evaluate vlg``: backends scored on a manifest split."""

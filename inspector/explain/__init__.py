@@ -1,0 +1,34 @@
+"""Explanations: where a model looked (attention maps), boxes from maps, overlays.
+
+One interface for every method: ``create_explainer(name).explain(model, image, meta, target)``
+returns a map ``[H, W]`` in ``[0, 1]`` at the input size. Methods live one per file in this
+package and register themselves with :func:`register_explainer`; a new method (for example the
+GAIN-MTL attention) is a new file here, discovered automatically, with no edit to callers.
+"""
+
+from inspector.explain.boxes import boxes_from_map, rescale_boxes
+
+__all__ = [
+    "Explainer",
+    "Explanation",
+    "boxes_from_map",
+    "create_explainer",
+    "draw_boxes",
+    "list_explainers",
+    "overlay_heatmap",
+    "register_explainer",
+    "rescale_boxes",
+]
+
+
+def __getattr__(name: str):
+    # Lazy: `inspector.explain.boxes` must stay importable without torch (used by image code).
+    if name in {"Explainer", "Explanation", "create_explainer", "list_explainers", "register_explainer"}:
+        from inspector.explain import base
+
+        return getattr(base, name)
+    if name in {"overlay_heatmap", "draw_boxes"}:
+        from inspector.explain import overlay
+
+        return getattr(overlay, name)
+    raise AttributeError(f"module 'inspector.explain' has no attribute {name!r}")

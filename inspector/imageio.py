@@ -1,0 +1,381 @@
+"""Decode and validate input images (uploads, CLI paths, dataset files).
+
+One entry point, :func:`load_image`, turns a path, raw bytes or a file-like object into the array a
+model expects:
+
+- ``modality="ct"``: ``float32`` ``H x W`` in ``[0, 1]`` (colour inputs are converted to luminance;
+  16-bit data keeps its full precision; DICOM gets its rescale slope/intercept and window applied).
+- ``modality="rgb"``: ``uint8`` ``H x W x 3`` (grayscale, RGBA composited on white, palette, CMYK and
+  16-bit inputs all normalised; EXIF orientation applied).
+
+Supported containers: PNG, JPEG, TIFF (8/16-bit and float, via :mod:`tifffile`), DICOM (via
+:mod:`pydicom`), BMP and WebP. Every problem the user can fix -- an empty, corrupt or truncated file,
+an unsupported type, a file or image above the size limits (decompression bombs) -- raises
+:class:`inspector.errors.InputError` with one sentence that names the file.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import numbers
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from inspector.errors import InputError
+
+log = logging.getLogger(__name__)
+
+ImageSource = str | os.PathLike | bytes | bytearray | memoryview | IO[bytes]
+Modality = Literal["ct", "rgb"]
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+"""Largest accepted file (25 MiB)."""
+DEFAULT_MAX_PIXELS = 40_000_000
+"""Largest accepted image area (40 megapixels); guards against decompression bombs."""
+DEFAULT_MIN_SIDE = 8
+"""Smallest accepted width or height in pixels."""
+
+SUPPORTED_FORMATS = ("PNG", "JPEG", "TIFF", "DICOM", "BMP", "WebP")
+
+# Luminance weights (ITU-R BT.601), the same ones PIL uses for "RGB" -> "L".
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """Size limits applied before any pixel is decoded.
+
+    Attributes:
+        max_bytes: Largest accepted encoded size in bytes.
+        max_pixels: Largest accepted ``width * height``.
+        min_side: Smallest accepted width or height.
+    """
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    min_side: int = DEFAULT_MIN_SIDE
+
+
+def load_image(
+    source: ImageSource,
+    modality: Modality,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    min_side: int = DEFAULT_MIN_SIDE,
+    name: str | None = None,
+) -> np.ndarray:
+    """Decode an image for one modality, validating it on the way.
+
+    Args:
+        source: A filesystem path, the encoded bytes, or a binary file-like object (for example a
+            Streamlit ``UploadedFile``).
+        modality: ``"ct"`` for a float32 ``H x W`` array in ``[0, 1]``, ``"rgb"`` for a uint8
+            ``H x W x 3`` array.
+        max_bytes: Largest accepted encoded size in bytes.
+        max_pixels: Largest accepted image area in pixels (checked from the header, before decoding).
+        min_side: Smallest accepted width or height in pixels.
+        name: How to call the input in error messages; defaults to the file name.
+
+    Returns:
+        The decoded image as described above.
+
+    Raises:
+        InputError: If the input is missing, empty, too large, corrupt, truncated or of an
+            unsupported type, or ``modality`` is unknown.
+    """
+    if modality not in ("ct", "rgb"):
+        raise InputError(f"unknown modality {modality!r}; expected 'ct' or 'rgb'.")
+    limits = ImageLimits(max_bytes=max_bytes, max_pixels=max_pixels, min_side=min_side)
+    label = name or _source_name(source)
+    data = _read_bytes(source, label, limits.max_bytes)
+    kind = sniff_format(data)
+    if kind is None:
+        raise InputError(
+            f"{label} is not a supported image type (supported: {', '.join(SUPPORTED_FORMATS)})."
+        )
+    decoder = _dicom_decode if kind == "DICOM" else _tiff_decode if kind == "TIFF" else _pil_decode
+    pixels = decoder(data, label, limits)
+    gray = _to_unit_float(pixels, label)
+    return _for_modality(gray, modality)
+
+
+def sniff_format(data: bytes) -> str | None:
+    """Identify the container from its magic bytes.
+
+    Args:
+        data: The start of (or the whole) encoded file.
+
+    Returns:
+        One of :data:`SUPPORTED_FORMATS`, or ``None`` when the bytes are not a supported image.
+    """
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if len(data) >= 132 and data[128:132] == b"DICM":
+        return "DICOM"
+    if data.startswith(b"BM"):
+        return "BMP"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WebP"
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# reading
+
+
+def _source_name(source: ImageSource) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name or str(source)
+    return str(getattr(source, "name", None) or "the uploaded image")
+
+
+def _read_bytes(source: ImageSource, label: str, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes + 1`` bytes so an oversized input is rejected without buffering it."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{label} does not exist.")
+        if not path.is_file():
+            raise InputError(f"{label} is not a file.")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InputError(f"{label} is {_mb(size)}, above the {_mb(max_bytes)} limit.")
+        data = path.read_bytes()
+    elif hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            try:
+                source.seek(0)
+            except (OSError, ValueError):
+                pass  # a non-seekable stream: read from where it is
+        data = source.read(max_bytes + 1)
+        if not isinstance(data, (bytes, bytearray)):
+            raise InputError(f"{label} must be opened in binary mode.")
+        data = bytes(data)
+    else:
+        raise InputError(f"cannot read an image from a {type(source).__name__}.")
+    if not data:
+        raise InputError(f"{label} is empty (0 bytes).")
+    if len(data) > max_bytes:
+        raise InputError(f"{label} is larger than the {_mb(max_bytes)} limit.")
+    return data
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def _check_size(width: int, height: int, label: str, limits: ImageLimits) -> None:
+    if width * height > limits.max_pixels:
+        raise InputError(
+            f"{label} is {width}x{height} pixels ({width * height / 1e6:.0f} MP), above the "
+            f"{limits.max_pixels / 1e6:g} MP limit."
+        )
+    if min(width, height) < limits.min_side:
+        raise InputError(
+            f"{label} is {width}x{height} pixels, smaller than the {limits.min_side}-pixel minimum side."
+        )
+
+
+# --------------------------------------------------------------------------------------------------
+# decoders: each returns an array H x W, H x W x 3 (RGB) or H x W x 4 (RGBA) of any numeric dtype
+
+
+def _pil_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
+    """PNG, JPEG, BMP, WebP (and the TIFF flavours tifffile leaves to PIL)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            _check_size(*image.size, label, limits)
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except InputError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise InputError(
+            f"{label} declares an image too large to decode safely (a possible decompression bomb)."
+        ) from exc
+    except Exception as exc:  # PIL raises OSError, SyntaxError, ValueError, struct.error, ...
+        raise InputError(f"{label} is corrupt or truncated ({_reason(exc)}).") from exc
+    return _pil_to_array(image)
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    mode = image.mode
+    if mode in ("L", "RGB", "RGBA", "F") or mode.startswith("I;16"):
+        return np.asarray(image)
+    if mode == "I":
+        return np.asarray(image, dtype=np.int32)
+    if mode == "1":
+        return np.asarray(image.convert("L"))
+    if mode in ("P", "PA", "LA", "La", "RGBa"):
+        return np.asarray(image.convert("RGBA"))
+    return np.asarray(image.convert("RGB"))  # CMYK, YCbCr, LAB, HSV, RGBX
+
+
+def _tiff_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
+    """TIFF through tifffile (16-bit, float, gray+alpha); palette, CMYK and YCbCr go to PIL."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(data)) as tif:
+            if not tif.pages:
+                raise InputError(f"{label} is a TIFF without any image.")
+            page = tif.pages.first
+            _check_size(int(page.imagewidth), int(page.imagelength), label, limits)
+            photometric = page.photometric
+            if photometric not in (
+                tifffile.PHOTOMETRIC.MINISBLACK,
+                tifffile.PHOTOMETRIC.MINISWHITE,
+                tifffile.PHOTOMETRIC.RGB,
+            ):
+                return _pil_decode(data, label, limits)
+            pixels = page.asarray()
+            planar_separate = page.planarconfig == tifffile.PLANARCONFIG.SEPARATE
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(f"{label} is corrupt or truncated ({_reason(exc)}).") from exc
+    if len(tif.pages) > 1:
+        log.info("%s has several pages; using the first", label)
+    if planar_separate and pixels.ndim == 3:
+        pixels = np.moveaxis(pixels, 0, -1)
+    if pixels.ndim == 3 and pixels.shape[-1] == 2:  # gray + alpha
+        pixels = np.concatenate([np.repeat(pixels[..., :1], 3, axis=-1), pixels[..., 1:]], axis=-1)
+    if photometric == tifffile.PHOTOMETRIC.MINISWHITE:
+        unit = _to_unit_float(pixels, label)
+        return 1.0 - unit
+    return pixels
+
+
+def _dicom_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
+    """DICOM: modality rescale (slope/intercept), then the stored window, or min-max without one."""
+    import pydicom
+
+    try:
+        ds = pydicom.dcmread(io.BytesIO(data))
+        rows, cols = int(ds.Rows), int(ds.Columns)
+    except Exception as exc:
+        raise InputError(f"{label} is not a readable DICOM image ({_reason(exc)}).") from exc
+    _check_size(cols, rows, label, limits)
+    try:
+        pixels = ds.pixel_array
+    except Exception as exc:
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "unknown")
+        raise InputError(
+            f"{label} has DICOM pixel data that cannot be decoded here (transfer syntax {syntax}: "
+            f"{_reason(exc)})."
+        ) from exc
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if frames > 1:
+        log.info("%s has %d frames; using the middle one", label, frames)
+        pixels = pixels[frames // 2]
+    if samples > 1:
+        return pixels  # colour DICOM: pydicom already converted YBR to RGB
+    values = pixels.astype(np.float64) * float(ds.get("RescaleSlope", 1) or 1) + float(
+        ds.get("RescaleIntercept", 0) or 0
+    )
+    window = _dicom_window(ds)
+    if window is not None:
+        center, width = window
+        # DICOM PS3.3 C.11.2.1.2 linear VOI function, mapped to [0, 1].
+        unit = np.clip((values - (center - 0.5)) / max(width - 1.0, 1e-6) + 0.5, 0.0, 1.0)
+    else:
+        unit = _min_max(values)
+    if str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper() == "MONOCHROME1":
+        unit = 1.0 - unit
+    return unit.astype(np.float32)
+
+
+def _dicom_window(ds) -> tuple[float, float] | None:
+    """The first stored (center, width) window, or ``None`` when there is no usable one."""
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is None or width is None:
+        return None
+    try:
+        c, w = _first_number(center), _first_number(width)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return (c, w) if w > 0 else None
+
+
+def _first_number(value) -> float:
+    """A DICOM value that may be multi-valued (``MultiValue``) -> its first element as float."""
+    if isinstance(value, (numbers.Number, str)):
+        return float(value)
+    return float(list(value)[0])
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return text or type(exc).__name__
+
+
+# --------------------------------------------------------------------------------------------------
+# normalisation
+
+
+def _min_max(values: np.ndarray) -> np.ndarray:
+    values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(values.shape, dtype=np.float64)
+    lo, hi = float(values[finite].min()), float(values[finite].max())
+    values = np.where(finite, values, lo)
+    if hi <= lo:
+        return np.zeros(values.shape, dtype=np.float64) if hi <= 0 else np.clip(values, 0.0, 1.0)
+    return (values - lo) / (hi - lo)
+
+
+def _to_unit_float(pixels: np.ndarray, label: str) -> np.ndarray:
+    """Scale any numeric array to float in [0, 1] by its dtype's range, then composite alpha on white.
+
+    Returns ``H x W`` (gray) or ``H x W x 3`` (colour) float64.
+    """
+    pixels = np.asarray(pixels)
+    if pixels.dtype.kind == "b":
+        unit = pixels.astype(np.float64)
+    elif pixels.dtype.kind == "u":
+        unit = pixels.astype(np.float64) / float(np.iinfo(pixels.dtype).max)
+    elif pixels.dtype.kind == "i":
+        lo, hi = float(pixels.min()), float(pixels.max())
+        # PIL's mode "I" (32-bit) carries 16-bit PNG/TIFF samples: keep their absolute scale.
+        unit = pixels / 65535.0 if lo >= 0 and hi <= 65535 else _min_max(pixels)
+    elif pixels.dtype.kind == "f":
+        finite = pixels[np.isfinite(pixels)]
+        in_range = finite.size and finite.min() >= 0.0 and finite.max() <= 1.0
+        unit = np.nan_to_num(pixels.astype(np.float64)) if in_range else _min_max(pixels)
+    else:
+        raise InputError(f"{label} has an unsupported pixel type ({pixels.dtype}).")
+    if unit.ndim == 3 and unit.shape[-1] == 1:
+        unit = unit[..., 0]
+    if unit.ndim == 3 and unit.shape[-1] == 4:
+        alpha = unit[..., 3:]
+        unit = unit[..., :3] * alpha + (1.0 - alpha)  # composite on white
+    if unit.ndim == 3 and unit.shape[-1] > 4:
+        raise InputError(f"{label} has {unit.shape[-1]} channels; expected gray, RGB or RGBA.")
+    if unit.ndim not in (2, 3):
+        raise InputError(f"{label} has an unexpected shape {tuple(pixels.shape)} for a 2-D image.")
+    return unit
+
+
+def _for_modality(unit: np.ndarray, modality: Modality) -> np.ndarray:
+    if modality == "ct":
+        gray = unit @ _LUMA if unit.ndim == 3 else unit
+        return np.ascontiguousarray(np.clip(gray, 0.0, 1.0), dtype=np.float32)
+    rgb = np.repeat(unit[..., None], 3, axis=-1) if unit.ndim == 2 else unit
+    return np.ascontiguousarray(np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8))

@@ -1,0 +1,235 @@
+"""CT slice predictor: classifier + temperature-scaled probabilities + attention map + boxes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch import nn
+
+from inspector.errors import CheckpointError, InputError
+from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
+from inspector.predictors.base import DefectProbability, Predictor, register_predictor
+
+log = logging.getLogger(__name__)
+
+__all__ = ["BATTERY_TYPES", "AXES", "CTPrediction", "CTPredictor", "encode_meta", "is_normal_class"]
+
+BATTERY_TYPES: tuple[str, ...] = ("cell", "module")
+AXES: tuple[str, ...] = ("x", "y")
+
+
+def is_normal_class(name: str) -> bool:
+    """``cell_normal``, ``module_normal`` and ``normal`` are normal; every other class is a defect."""
+    return name == "normal" or name.endswith("_normal")
+
+
+def defect_type(name: str) -> str:
+    """``module_porosity`` -> ``porosity``; ``module_resin_overflow`` -> ``resin_overflow``."""
+    for prefix in ("cell_", "module_"):
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def encode_meta(battery_type: str | None, axis: str | None) -> torch.Tensor | None:
+    """``[battery_type (cell=0, module=1), axis (x=0, y=1)]`` as FloatTensor[1, 2], or ``None``.
+
+    Raises:
+        InputError: If only one of the two is given, or a value is not one of the known ones.
+    """
+    if battery_type is None and axis is None:
+        return None
+    if battery_type not in BATTERY_TYPES:
+        raise InputError(f"battery type must be one of {', '.join(BATTERY_TYPES)}, not {battery_type!r}")
+    if axis not in AXES:
+        raise InputError(f"CT axis must be one of {', '.join(AXES)}, not {axis!r}")
+    return torch.tensor([[BATTERY_TYPES.index(battery_type), AXES.index(axis)]], dtype=torch.float32)
+
+
+@dataclass
+class CTPrediction(DefectProbability):
+    """What the CT side of an inspection says.
+
+    Attributes:
+        label: Predicted class (a defect class when ``is_defect``, a normal class otherwise).
+        probabilities: Temperature-scaled class probabilities by class name.
+        is_defect: ``defect_probability >= threshold``.
+        confidence: Probability of the decision taken (defect or normal).
+        defect_probability: Summed probability of the defect classes.
+        threshold: The decision threshold on ``defect_probability``.
+        boxes: Defect boxes in input-image pixels (empty when normal).
+        attention: Attention map ``[H, W]`` in ``[0, 1]`` at the input image size.
+        explained_class: The class the attention map explains.
+        explainer: Name of the explanation method.
+    """
+
+    label: str
+    probabilities: dict[str, float]
+    is_defect: bool
+    confidence: float
+    defect_probability: float
+    threshold: float
+    boxes: list[dict] = field(default_factory=list)
+    attention: np.ndarray | None = field(default=None, repr=False)
+    explained_class: str | None = None
+    explainer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``ct`` part of the inspection JSON (exactly the contract keys)."""
+        return {
+            "label": self.label,
+            "probabilities": {k: round(v, 6) for k, v in self.probabilities.items()},
+            "is_defect": self.is_defect,
+            "confidence": round(self.confidence, 6),
+            "boxes": self.boxes,
+        }
+
+
+@register_predictor("ct")
+class CTPredictor(Predictor):
+    """Predict one CT slice with a :mod:`models.ct_cnn` classifier.
+
+    Args:
+        state_dict: Weights.
+        card: Checkpoint card (``architecture``, ``model_kwargs``, ``class_names``,
+            ``input_size``, ``normalisation``, optional ``temperature`` and ``threshold``).
+        device: Torch device.
+        threshold: Override of the defect-probability threshold (card's, else 0.5).
+        explainer: Explanation method (card's ``explainer``, else ``"gradcam"``).
+        box_threshold: Attention level that delimits a defect region.
+        min_box_area: Smallest region kept, in pixels of the model input.
+    """
+
+    in_chans = 1
+    default_explainer = "gradcam"
+
+    def setup(self, explainer: str | None = None) -> None:
+        """Read class names and temperature from the card and create the explainer."""
+        self.class_names: list[str] = list(self.card.get("class_names") or [])
+        if not self.class_names:
+            raise CheckpointError("CT checkpoint card lists no class_names")
+        self.defect_index = [i for i, name in enumerate(self.class_names) if not is_normal_class(name)]
+        self.temperature = float(self.card.get("temperature") or 1.0)
+        if not np.isfinite(self.temperature) or self.temperature <= 0:
+            raise CheckpointError(f"CT checkpoint temperature must be positive, got {self.temperature}")
+        self.explainer = create_explainer(explainer or self.card.get("explainer") or self.default_explainer)
+        self.uses_meta = bool(getattr(self.model, "uses_meta", True))
+        self.crop = bool((self.card.get("preprocessing") or {}).get("crop"))
+
+    def build_model(self, card: Mapping[str, Any]) -> nn.Module:
+        from models.ct_cnn import create_model
+
+        kwargs = dict(card.get("model_kwargs") or {})
+        kwargs.setdefault("num_classes", len(card.get("class_names") or []) or 5)
+        kwargs.setdefault("in_chans", self.in_chans)
+        return create_model(card["architecture"], **kwargs)
+
+    def _choose(self, probabilities: torch.Tensor) -> tuple[bool, int, float]:
+        defect_p = float(probabilities[self.defect_index].sum()) if self.defect_index else 0.0
+        is_defect = defect_p >= self.threshold
+        group = [i for i in range(len(self.class_names)) if (i in self.defect_index) == is_defect]
+        best = max(group, key=lambda i: float(probabilities[i]))
+        return is_defect, best, defect_p
+
+    def _window(self, image: np.ndarray) -> tuple[int, int, int]:
+        """``(x0, y0, side)`` of the battery-outline square window when the card crops, as in training."""
+        if not self.crop:
+            return 0, 0, max(image.shape)
+        from training.transforms import BatteryOutlineCrop
+
+        cropper = BatteryOutlineCrop()
+        x, y, w, h = cropper.bbox(image)
+        side = int(max(w, h) * (1 + 2 * cropper.margin))
+        return int(round(x + w / 2 - side / 2)), int(round(y + h / 2 - side / 2)), side
+
+    def predict(
+        self, image: np.ndarray, battery_type: str | None = None, axis: str | None = None
+    ) -> CTPrediction:
+        """Classify one CT slice and explain the decision.
+
+        Args:
+            image: CT slice, float ``[H, W]`` in ``[0, 1]`` (as :func:`inspector.imageio.load_image` gives).
+            battery_type: ``"cell"`` or ``"module"``.
+            axis: ``"x"`` or ``"y"``.
+
+        Raises:
+            InputError: Bad metadata, or a model that needs the metadata gets none.
+        """
+        image = np.asarray(image)
+        if image.ndim != 2:
+            raise InputError(f"a CT image must be a 2-D grayscale array, got shape {image.shape}")
+        meta = encode_meta(battery_type, axis)
+        if meta is None and self.uses_meta:
+            raise InputError("this CT model needs the battery type (cell|module) and the scan axis (x|y)")
+        x0, y0, side = self._window(image)
+        view = _crop_pad(image, x0, y0, side) if self.crop else image
+        tensor = self.to_tensor(view)
+        meta = meta.to(self.device) if meta is not None else None
+
+        def target(logits: torch.Tensor) -> int:
+            return self._choose(torch.softmax(logits.float() / self.temperature, dim=0))[1]
+
+        explanation = self.explainer.run(self.model, tensor, meta, target=target)
+        probs = torch.softmax(explanation.logits.float() / self.temperature, dim=0)
+        is_defect, best, defect_p = self._choose(probs)
+        label = self.class_names[best]
+        heat = explanation.heatmap
+        boxes: list[dict] = []
+        if is_defect:
+            boxes = boxes_from_map(
+                heat, self.box_threshold, label=defect_type(label), min_area=self.min_box_area
+            )
+            boxes = rescale_boxes(boxes, heat.shape, view.shape)
+        attention = cv2.resize(heat, (view.shape[1], view.shape[0]), interpolation=cv2.INTER_LINEAR)
+        if self.crop:  # from the battery-outline window back to the input's pixels
+            boxes = _uncrop_boxes(boxes, x0, y0, image.shape)
+            attention = _uncrop_map(attention, x0, y0, image.shape)
+        return CTPrediction(
+            label=label,
+            probabilities={name: float(p) for name, p in zip(self.class_names, probs.tolist())},
+            is_defect=is_defect,
+            confidence=defect_p if is_defect else 1.0 - defect_p,
+            defect_probability=defect_p,
+            threshold=self.threshold,
+            boxes=boxes,
+            attention=np.clip(attention, 0.0, 1.0),
+            explained_class=self.class_names[explanation.target],
+            explainer=self.explainer.name,
+        )
+
+
+def _crop_pad(image: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
+    """The ``side`` x ``side`` window at ``(x0, y0)``, padded with the border median (as in training)."""
+    fill = float(np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])))
+    out = np.full((side, side), fill, image.dtype)
+    h, w = image.shape
+    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
+    return out
+
+
+def _uncrop_boxes(boxes: list[dict], x0: int, y0: int, shape: tuple[int, int]) -> list[dict]:
+    out = []
+    for b in boxes:
+        x, y, w, h = b["box"]
+        left, top = max(0, x + x0), max(0, y + y0)
+        right, bottom = min(shape[1], x + x0 + w), min(shape[0], y + y0 + h)
+        if right > left and bottom > top:
+            out.append({**b, "box": [left, top, right - left, bottom - top]})
+    return out
+
+
+def _uncrop_map(heat: np.ndarray, x0: int, y0: int, shape: tuple[int, int]) -> np.ndarray:
+    out = np.zeros(shape, np.float32)
+    side = heat.shape[0]
+    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + side, shape[1]), min(y0 + side, shape[0])
+    if sx1 > sx0 and sy1 > sy0:
+        out[sy0:sy1, sx0:sx1] = heat[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
+    return out

@@ -1,0 +1,102 @@
+"""Settings of one :class:`inspector.pipeline.Inspector`: checkpoints, thresholds, policy, backends."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from inspector.errors import ConfigError
+from inspector.verdict import POLICIES
+
+__all__ = ["CHECKPOINTS_ENV", "DEFAULT_CHECKPOINTS_DIR", "default_checkpoints_dir", "InspectorSettings"]
+
+#: ``checkpoints/`` of this source tree (where the shipped weights live).
+DEFAULT_CHECKPOINTS_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+#: Environment variable that points default-checkpoint lookup elsewhere.
+CHECKPOINTS_ENV = "INSPECTOR_CHECKPOINTS_DIR"
+
+
+def default_checkpoints_dir() -> Path:
+    """``$INSPECTOR_CHECKPOINTS_DIR`` if set, else the source tree's ``checkpoints/``."""
+    return Path(os.environ.get(CHECKPOINTS_ENV) or DEFAULT_CHECKPOINTS_DIR)
+
+
+@dataclass
+class InspectorSettings:
+    """Everything configurable about an inspection.
+
+    Attributes:
+        ct_checkpoint: CT (or GAIN) checkpoint; ``None`` uses the ``"default": true`` CT card in
+            ``checkpoints_dir``.
+        rgb_checkpoint: RGB autoencoder checkpoint; ``None`` uses the default RGB card.
+        checkpoints_dir: Where default checkpoints are looked up (default:
+            ``$INSPECTOR_CHECKPOINTS_DIR``, else ``checkpoints/`` of the source tree).
+        ct_threshold: Override of the CT defect-probability threshold (card's, else 0.5).
+        rgb_threshold: Override of the RGB anomaly-score threshold (card's Youden threshold).
+        policy: ``"or"`` (a defect on either side counts) or ``"and"`` (both must agree).
+        explainer: CT explanation method (``gradcam``, ``gradcam_pp``, ``layercam``, ...);
+            ``None`` uses the card's, else Grad-CAM.
+        attention_box_threshold: Attention level that delimits a CT defect box.
+        error_box_threshold: Error-map level that delimits an RGB defect box.
+        vlm: VLM backend name (``None`` or ``"none"`` disables it).
+        vlg: VLG backend name (``None`` or ``"none"`` disables it).
+        vlm_timeout_s: Seconds the VLM may take before its panel reports a timeout.
+        vlg_timeout_s: Seconds the VLG may take before its panel reports a timeout.
+        backend_options: Per-backend constructor options, ``{name: {option: value}}``.
+        device: Torch device for the models.
+    """
+
+    ct_checkpoint: str | Path | None = None
+    rgb_checkpoint: str | Path | None = None
+    checkpoints_dir: str | Path = field(default_factory=default_checkpoints_dir)
+    ct_threshold: float | None = None
+    rgb_threshold: float | None = None
+    policy: str = "or"
+    explainer: str | None = None
+    attention_box_threshold: float = 0.5
+    error_box_threshold: float = 0.5
+    vlm: str | None = "findings_writer"
+    vlg: str | None = "model_boxes"
+    vlm_timeout_s: float = 60.0
+    vlg_timeout_s: float = 60.0
+    backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.policy not in POLICIES:
+            raise ConfigError(f"policy must be one of {', '.join(POLICIES)}, not {self.policy!r}")
+        for name in ("vlm_timeout_s", "vlg_timeout_s"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+                raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+        for name in ("ct_threshold", "attention_box_threshold", "error_box_threshold"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+                raise ConfigError(f"{name} must be a finite number, got {value!r}")
+        if self.rgb_threshold is not None and not math.isfinite(float(self.rgb_threshold)):
+            raise ConfigError(f"rgb_threshold must be a finite number, got {self.rgb_threshold!r}")
+        self.checkpoints_dir = Path(self.checkpoints_dir)
+        self.vlm = None if self.vlm in (None, "", "none") else self.vlm
+        self.vlg = None if self.vlg in (None, "", "none") else self.vlg
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> InspectorSettings:
+        """Build settings from a mapping (e.g. a YAML section); unknown keys are an error.
+
+        Raises:
+            ConfigError: Unknown keys or invalid values.
+        """
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"unknown inspector setting(s): {', '.join(unknown)}")
+        return cls(**dict(values))
+
+    def replace(self, **changes: Any) -> InspectorSettings:
+        """A copy with ``changes`` applied (validated again)."""
+        return dataclasses.replace(self, **changes)

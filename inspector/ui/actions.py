@@ -1,0 +1,139 @@
+"""What the pages do: load the shared inspector, run an inspection, keep it in the history."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from inspector.errors import InspectorError
+from inspector.imageio import load_image
+from inspector.pipeline import InspectionRequest
+from inspector.ui import resources
+from inspector.ui.catalog import checkpoints_dir
+from inspector.ui.drawing import draw_boxes, png_bytes, side_by_side
+from inspector.ui.runner import InspectionJob, start_inspection
+from inspector.ui.state import NONE_BACKEND, UISettings
+
+log = logging.getLogger(__name__)
+
+#: Largest accepted image upload (also enforced by the uploaders and .streamlit/config.toml).
+MAX_IMAGE_MB = 25
+MAX_IMAGE_BYTES = MAX_IMAGE_MB * 1024 * 1024
+IMAGE_TYPES: list[str] = ["png", "jpg", "jpeg", "tif", "tiff", "dcm", "bmp", "webp"]
+
+
+@dataclass
+class PendingInspection:
+    """Validated inputs waiting for the Summary page to inspect them."""
+
+    ct: np.ndarray | None
+    rgb: np.ndarray | None
+    inputs: dict[str, Any]
+    settings: UISettings
+    lang: str
+
+    def run(self) -> InspectionJob:
+        """Inspect (see :func:`run_inspection_for_session`)."""
+        return run_inspection_for_session(
+            self.ct,
+            self.rgb,
+            battery_type=self.inputs.get("battery_type") or "cell",
+            axis=self.inputs.get("axis") or "x",
+            settings=self.settings,
+            lang=self.lang,
+            inputs=self.inputs,
+        )
+
+
+def load_shared(settings: UISettings) -> resources.SharedInspector:
+    """The process-wide inspector for these settings (loaded on first use, then cached)."""
+    folder = checkpoints_dir()
+    ct_checkpoint = str(folder / f"{settings.ct_model}.safetensors") if settings.ct_model else None
+    return resources.shared_inspector(
+        str(folder), ct_checkpoint, settings.ct_threshold, settings.rgb_threshold, settings.policy
+    )
+
+
+def decode(source: str | Path | bytes | IO[bytes] | None, modality: str, name: str | None = None) -> Any:
+    """Decode one upload or sample file, or ``None`` if nothing was given.
+
+    Raises:
+        InputError: the file is corrupt, too large or not an image.
+    """
+    if source is None:
+        return None
+    return load_image(source, modality, max_bytes=MAX_IMAGE_BYTES, name=name)
+
+
+def run_inspection_for_session(
+    ct: Any,
+    rgb: Any,
+    *,
+    battery_type: str,
+    axis: str,
+    settings: UISettings,
+    lang: str,
+    inputs: dict[str, Any],
+) -> InspectionJob:
+    """Inspect decoded images: the verdict now, VLM/VLG in the background, stored in the history.
+
+    Raises:
+        InputError, CheckpointError: bad input or a missing model.
+    """
+    shared = load_shared(settings)
+    store = _store()
+
+    def on_verdict(job: InspectionJob) -> None:
+        if store is None:
+            return
+        try:
+            job.history_id = store.add(
+                job.snapshot(),
+                ct_name=inputs.get("ct"),
+                rgb_name=inputs.get("rgb"),
+                thumbnail=thumbnail(job),
+            )
+        except Exception:
+            log.exception("could not store the inspection in the history")
+
+    def on_complete(job: InspectionJob) -> None:
+        if store is not None and job.history_id is not None:
+            try:
+                store.update(job.history_id, job.snapshot())
+            except Exception:
+                log.exception("could not update inspection #%s in the history", job.history_id)
+
+    return start_inspection(
+        shared.inspector,
+        InspectionRequest(ct=ct, rgb=rgb, battery_type=battery_type, axis=axis, lang=lang),
+        vlm=None if settings.vlm == NONE_BACKEND else settings.vlm,
+        vlg=None if settings.vlg == NONE_BACKEND else settings.vlg,
+        timeouts={"vlm": settings.timeout_s, "vlg": settings.timeout_s},
+        inputs=inputs,
+        lock=shared.lock,
+        on_verdict=on_verdict,
+        on_complete=on_complete,
+    )
+
+
+def thumbnail(job: InspectionJob, height: int = 160) -> bytes | None:
+    """A PNG strip of the explanation overlays (with the inspector's boxes) for the history."""
+    tiles = []
+    for side in ("ct", "rgb"):
+        image = job.images.get(f"{side}_overlay", job.images.get(side))
+        if image is not None:
+            boxes = (job.inspection.get(side) or {}).get("boxes") or []
+            tiles.append(draw_boxes(image, boxes))
+    return png_bytes(side_by_side(tiles, height=height)) if tiles else None
+
+
+def _store() -> Any | None:
+    try:
+        return resources.history_store()
+    except InspectorError as exc:
+        log.warning("history disabled: %s", exc)
+        return None

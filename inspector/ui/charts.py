@@ -1,0 +1,104 @@
+"""Plotly figures of the app: probabilities, score vs threshold, timings, confusion matrix, ROC.
+
+Plain functions from data to ``go.Figure`` (no Streamlit), so they are testable on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+
+_LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320}
+
+
+def probability_bars(
+    probabilities: Mapping[str, float], title: str, highlight: str | None = None
+) -> go.Figure:
+    """Horizontal bars of class probabilities; ``highlight`` (the predicted class) in red."""
+    names = list(probabilities)
+    values = [float(probabilities[n]) for n in names]
+    colors = ["#d62728" if n == highlight else "#1f77b4" for n in names]
+    fig = go.Figure(
+        go.Bar(x=values, y=names, orientation="h", marker_color=colors, text=[f"{v:.1%}" for v in values])
+    )
+    fig.update_layout(title=title, xaxis={"range": [0, 1], "tickformat": ".0%"}, **_LAYOUT)
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def score_gauge(score: float, threshold: float, title: str) -> go.Figure:
+    """A bullet gauge of the anomaly score with the threshold marked."""
+    top = max(score, threshold) * 1.6 or 1.0
+    fig = go.Figure(
+        go.Indicator(
+            mode="number+gauge+delta",
+            value=score,
+            delta={
+                "reference": threshold,
+                "increasing": {"color": "#d62728"},
+                "decreasing": {"color": "#2ca02c"},
+            },
+            number={"valueformat": ".4g"},
+            gauge={
+                "shape": "bullet",
+                "axis": {"range": [0, top]},
+                "threshold": {"line": {"color": "black", "width": 3}, "value": threshold},
+                "bar": {"color": "#d62728" if score >= threshold else "#2ca02c"},
+            },
+        )
+    )
+    fig.update_layout(title=title, margin={"l": 20, "r": 20, "t": 50, "b": 10}, height=160)
+    return fig
+
+
+def timing_bars(timings_ms: Mapping[str, float], title: str) -> go.Figure:
+    """Horizontal bars of per-model inference time in milliseconds."""
+    names = list(timings_ms)
+    values = [float(timings_ms[n]) for n in names]
+    fig = go.Figure(go.Bar(x=values, y=names, orientation="h", text=[f"{v:.0f} ms" for v in values]))
+    fig.update_layout(title=title, xaxis_title="ms", **_LAYOUT)
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def confusion_heatmap(
+    matrix: Sequence[Sequence[float]],
+    labels: Sequence[str],
+    title: str,
+    x_title: str = "Predicted",
+    y_title: str = "Actual",
+) -> go.Figure:
+    """A confusion matrix (rows = actual, columns = predicted) with counts written in the cells."""
+    labels = list(labels) or [str(i) for i in range(len(matrix))]
+    fig = go.Figure(
+        go.Heatmap(
+            z=[list(row) for row in matrix],
+            x=labels,
+            y=labels,
+            colorscale="Blues",
+            text=[[f"{v:g}" for v in row] for row in matrix],
+            texttemplate="%{text}",
+            showscale=False,
+        )
+    )
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, **(_LAYOUT | {"height": 380}))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def roc_curve(
+    curves: Mapping[str, tuple[Sequence[float], Sequence[float]]],
+    title: str,
+    x_title: str = "False positive rate",
+    y_title: str = "True positive rate",
+) -> go.Figure:
+    """ROC curves ``{name: (fpr, tpr)}`` with the chance diagonal."""
+    fig = go.Figure()
+    for name, (fpr, tpr) in curves.items():
+        fig.add_trace(go.Scatter(x=list(fpr), y=list(tpr), mode="lines", name=name))
+    fig.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": "gray"}, showlegend=False)
+    )
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, **(_LAYOUT | {"height": 380}))
+    return fig

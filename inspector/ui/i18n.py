@@ -1,0 +1,330 @@
+"""Korean / English strings for every label of the app and the reports.
+
+Every user-visible string lives in :data:`STRINGS` under a dotted key with one entry per
+language, so a missing translation is a test failure rather than a mixed-language page.
+"""
+
+from __future__ import annotations
+
+LANGUAGES: tuple[str, ...] = ("ko", "en")
+DEFAULT_LANGUAGE = "ko"
+
+VERDICTS: tuple[str, ...] = ("normal", "internal_defect", "external_defect", "composite_defect")
+
+STRINGS: dict[str, dict[str, str]] = {
+    # app shell
+    "app.title": {"ko": "배터리 검사 AI", "en": "Battery Inspection AI"},
+    "app.caption": {
+        "ko": "CT(내부) + RGB(외부) 이미지로 배터리를 검사하고 판정 근거를 보여줍니다.",
+        "en": "Inspects a battery from a CT slice (inside) and an RGB photo (outside) and shows why.",
+    },
+    "app.unexpected_error": {
+        "ko": "예기치 않은 오류가 발생했습니다: {error}. 앱은 계속 사용할 수 있습니다.",
+        "en": "An unexpected error occurred: {error}. The app is still usable.",
+    },
+    "page.inspect": {"ko": "검사", "en": "Inspect"},
+    "page.summary": {"ko": "결과 요약", "en": "Summary"},
+    "page.detail": {"ko": "상세 분석", "en": "Detail"},
+    "page.history": {"ko": "검사 이력", "en": "History"},
+    "page.models": {"ko": "모델 카드", "en": "Models"},
+    "page.batch": {"ko": "일괄 검사", "en": "Batch"},
+    # sidebar
+    "sidebar.language": {"ko": "언어", "en": "Language"},
+    "sidebar.advanced": {
+        "ko": ":material/settings: 고급 설정",
+        "en": ":material/settings: Advanced settings",
+    },
+    "sidebar.ct_model": {"ko": "CT 모델", "en": "CT model"},
+    "sidebar.no_ct_models": {
+        "ko": "CT 체크포인트가 없습니다 ({path}).",
+        "en": "No CT checkpoints found ({path}).",
+    },
+    "sidebar.vlm": {"ko": "VLM 백엔드", "en": "VLM backend"},
+    "sidebar.vlg": {"ko": "VLG 백엔드", "en": "VLG backend"},
+    "sidebar.none_backend": {"ko": "사용 안 함", "en": "none"},
+    "sidebar.unavailable": {"ko": "사용 불가", "en": "Unavailable"},
+    "sidebar.unavailable_reason": {"ko": "{name}: {reason}", "en": "{name}: {reason}"},
+    "sidebar.ct_threshold": {"ko": "CT 불량 임계값", "en": "CT defect threshold"},
+    "sidebar.ct_threshold_help": {
+        "ko": "불량 확률이 이 값 이상이면 CT를 불량으로 판정합니다. 0이면 모델 카드의 값(없으면 0.5)을 씁니다.",
+        "en": "CT is called defective when its defect probability reaches this value; 0 uses the model card's (else 0.5).",
+    },
+    "sidebar.rgb_threshold": {"ko": "RGB 이상 점수 임계값", "en": "RGB anomaly threshold"},
+    "sidebar.rgb_threshold_help": {
+        "ko": "0이면 모델 카드의 임계값(Youden J)을 사용합니다.",
+        "en": "0 uses the threshold from the model card (Youden's J).",
+    },
+    "sidebar.policy": {"ko": "판정 정책", "en": "Decision policy"},
+    "sidebar.policy_help": {
+        "ko": "OR: 한쪽이라도 불량이면 불량. AND: 두 모델이 모두 불량일 때만 불량.",
+        "en": "OR: defective if either model says so. AND: only if both models agree.",
+    },
+    "sidebar.timeout": {"ko": "VLM/VLG 제한 시간 (초)", "en": "VLM/VLG timeout (s)"},
+    "sidebar.checkpoints_dir": {"ko": "체크포인트 폴더: {path}", "en": "Checkpoints folder: {path}"},
+    # inspect page
+    "inspect.title": {
+        "ko": ":material/upload_file: 배터리 검사",
+        "en": ":material/upload_file: Inspect a battery",
+    },
+    "inspect.source": {"ko": "입력 방식", "en": "Input"},
+    "inspect.source_upload": {"ko": "이미지 업로드", "en": "Upload images"},
+    "inspect.source_sample": {"ko": "샘플 이미지", "en": "Bundled sample"},
+    "inspect.ct_upload": {"ko": "CT 이미지 (내부)", "en": "CT image (inside)"},
+    "inspect.rgb_upload": {"ko": "RGB 이미지 (외부)", "en": "RGB image (outside)"},
+    "inspect.sample": {"ko": "샘플 선택", "en": "Sample"},
+    "inspect.no_samples": {
+        "ko": "샘플 이미지가 없습니다 (assets/manifest.csv).",
+        "en": "No bundled samples found (assets/manifest.csv).",
+    },
+    "inspect.metadata": {"ko": "CT 메타데이터", "en": "CT metadata"},
+    "inspect.battery_type": {"ko": "배터리 종류", "en": "Battery type"},
+    "inspect.axis": {"ko": "촬영 축", "en": "Axis"},
+    "inspect.run": {"ko": "검사 실행", "en": "Run inspection"},
+    "inspect.need_image": {
+        "ko": "CT 또는 RGB 이미지를 하나 이상 선택하세요.",
+        "en": "Choose at least one CT or RGB image.",
+    },
+    "inspect.status_running": {"ko": "검사 중…", "en": "Inspecting…"},
+    "inspect.status_loading": {"ko": "이미지 확인 중", "en": "Validating images"},
+    "inspect.status_models": {"ko": "모델 준비 중", "en": "Loading models"},
+    "inspect.status_inspector": {"ko": "통합 검사기 실행 중", "en": "Running the inspector"},
+    "inspect.status_done": {"ko": "판정 완료: {verdict}", "en": "Verdict ready: {verdict}"},
+    "inspect.status_failed": {"ko": "검사 실패", "en": "Inspection failed"},
+    "inspect.go_summary": {"ko": "결과 요약 보기", "en": "Open the summary"},
+    "inspect.no_checkpoints": {
+        "ko": "체크포인트가 없어 검사할 수 없습니다: {path} 에 ct_*/rgb_* 모델을 두세요.",
+        "en": "No checkpoints to inspect with: put ct_*/rgb_* models in {path}.",
+    },
+    "inspect.preview": {"ko": "미리보기", "en": "Preview"},
+    # summary page
+    "summary.title": {"ko": ":material/dashboard: 결과 요약", "en": ":material/dashboard: Summary"},
+    "summary.empty": {
+        "ko": "아직 검사 결과가 없습니다. 검사 페이지에서 이미지를 실행하세요.",
+        "en": "No inspection yet. Run one on the Inspect page.",
+    },
+    "summary.inspector": {
+        "ko": ":material/biotech: 통합 검사기 (CNN+AE)",
+        "en": ":material/biotech: Inspector (CNN+AE)",
+    },
+    "summary.vlm": {"ko": ":material/smart_toy: VLM 소견", "en": ":material/smart_toy: VLM finding"},
+    "summary.vlg": {
+        "ko": ":material/center_focus_strong: VLG 위치 검출",
+        "en": ":material/center_focus_strong: VLG grounding",
+    },
+    "summary.ct_attention": {"ko": "CT 어텐션 + 결함 박스", "en": "CT attention + defect boxes"},
+    "summary.rgb_error": {"ko": "RGB 에러 맵", "en": "RGB error map"},
+    "summary.probabilities": {"ko": "클래스 확률", "en": "Class probabilities"},
+    "summary.ae_score": {"ko": "AE 점수 / 임계값", "en": "AE score / threshold"},
+    "summary.no_ct": {"ko": "CT 이미지 없음", "en": "No CT image"},
+    "summary.no_rgb": {"ko": "RGB 이미지 없음", "en": "No RGB image"},
+    "summary.pending": {"ko": "{backend} 실행 중…", "en": "{backend} running…"},
+    "summary.failed": {"ko": "{backend} 실패: {error}", "en": "{backend} failed: {error}"},
+    "summary.disabled": {"ko": "사용하지 않음", "en": "Not run"},
+    "summary.no_boxes": {"ko": "검출된 박스 없음", "en": "No boxes found"},
+    "summary.latency": {"ko": "{ms:.0f} ms", "en": "{ms:.0f} ms"},
+    "summary.report": {
+        "ko": ":material/assignment: 최종 진단 리포트",
+        "en": ":material/assignment: Final report",
+    },
+    "summary.verdict": {"ko": "판정", "en": "Verdict"},
+    "summary.confidence": {"ko": "신뢰도", "en": "Confidence"},
+    "summary.contributions": {"ko": "모델별 기여", "en": "What each model contributed"},
+    "summary.download_json": {"ko": "JSON 리포트", "en": "JSON report"},
+    "summary.download_md": {"ko": "Markdown 리포트", "en": "Markdown report"},
+    "summary.download_pdf": {"ko": "PDF 리포트", "en": "PDF report"},
+    "summary.ct_contrib": {
+        "ko": "CT CNN: {label} ({prob:.0%}) → {state}",
+        "en": "CT CNN: {label} ({prob:.0%}) → {state}",
+    },
+    "summary.rgb_contrib": {
+        "ko": "RGB AE: 점수 {score:.4g} / 임계값 {threshold:.4g} → {state}",
+        "en": "RGB AE: score {score:.4g} vs threshold {threshold:.4g} → {state}",
+    },
+    "summary.vlm_contrib": {"ko": "VLM ({backend}): {summary}", "en": "VLM ({backend}): {summary}"},
+    "summary.vlg_contrib": {
+        "ko": "VLG ({backend}): 박스 {n}개",
+        "en": "VLG ({backend}): {n} box(es)",
+    },
+    "summary.not_available": {"ko": "결과 없음", "en": "no result"},
+    "summary.state_defect": {"ko": "불량", "en": "defect"},
+    "summary.state_normal": {"ko": "정상", "en": "normal"},
+    "summary.verdict_note": {
+        "ko": "최종 판정은 통합 검사기 기준이며 VLM/VLG는 판정을 바꾸지 않습니다.",
+        "en": "The verdict comes from the inspector; VLM/VLG never change it.",
+    },
+    # finding fields
+    "finding.defect_detected": {"ko": "결함 여부", "en": "Defect detected"},
+    "finding.defect_type": {"ko": "결함 유형", "en": "Defect type"},
+    "finding.location": {"ko": "위치", "en": "Location"},
+    "finding.severity": {"ko": "심각도", "en": "Severity"},
+    "finding.probable_cause": {"ko": "추정 원인", "en": "Probable cause"},
+    "finding.recommended_action": {"ko": "권장 조치", "en": "Recommended action"},
+    "finding.summary": {"ko": "요약", "en": "Summary"},
+    "finding.yes": {"ko": "예", "en": "yes"},
+    "finding.no": {"ko": "아니오", "en": "no"},
+    # detail page
+    "detail.title": {"ko": ":material/search_insights: 상세 분석", "en": ":material/search_insights: Detail"},
+    "detail.finding": {"ko": "AI 소견서 (VLM)", "en": "AI finding (VLM)"},
+    "detail.charts": {"ko": "확률 및 점수", "en": "Probabilities and scores"},
+    "detail.prob_chart": {"ko": "CT 클래스 확률", "en": "CT class probabilities"},
+    "detail.score_chart": {"ko": "RGB 이상 점수", "en": "RGB anomaly score"},
+    "detail.timings_chart": {"ko": "모델별 추론 시간 (ms)", "en": "Per-model inference time (ms)"},
+    "detail.log": {"ko": "추론 로그", "en": "Inference log"},
+    "detail.raw_json": {"ko": "원본 JSON", "en": "Raw JSON"},
+    "detail.class": {"ko": "클래스", "en": "Class"},
+    "detail.probability": {"ko": "확률", "en": "Probability"},
+    "detail.model": {"ko": "모델", "en": "Model"},
+    "detail.elapsed": {"ko": "경과 (s)", "en": "Elapsed (s)"},
+    "detail.message": {"ko": "내용", "en": "Message"},
+    "detail.time_ms": {"ko": "시간 (ms)", "en": "Time (ms)"},
+    "detail.score": {"ko": "점수", "en": "Score"},
+    "detail.threshold": {"ko": "임계값", "en": "Threshold"},
+    "detail.boxes": {"ko": "결함 박스", "en": "Defect boxes"},
+    # history page
+    "history.title": {"ko": ":material/history: 검사 이력", "en": ":material/history: History"},
+    "history.empty": {"ko": "저장된 검사가 없습니다.", "en": "No stored inspections."},
+    "history.filter_verdict": {"ko": "판정 필터", "en": "Filter by verdict"},
+    "history.filter_text": {"ko": "파일 이름 검색", "en": "Search file name"},
+    "history.filter_min_conf": {"ko": "최소 신뢰도", "en": "Minimum confidence"},
+    "history.count": {"ko": "{n}건", "en": "{n} inspection(s)"},
+    "history.reopen": {"ko": "열기", "en": "Reopen"},
+    "history.select": {"ko": "검사 선택", "en": "Choose an inspection"},
+    "history.col_id": {"ko": "ID", "en": "ID"},
+    "history.col_time": {"ko": "시각", "en": "Time"},
+    "history.col_verdict": {"ko": "판정", "en": "Verdict"},
+    "history.col_confidence": {"ko": "신뢰도", "en": "Confidence"},
+    "history.col_sources": {"ko": "파일", "en": "Files"},
+    "history.col_ct": {"ko": "CT 결과", "en": "CT result"},
+    "history.col_rgb": {"ko": "RGB 점수", "en": "RGB score"},
+    "history.database": {"ko": "데이터베이스: {url}", "en": "Database: {url}"},
+    "history.unavailable": {
+        "ko": "이력 저장소를 열 수 없습니다: {error}",
+        "en": "History store unavailable: {error}",
+    },
+    # models page
+    "models.title": {
+        "ko": ":material/model_training: 모델 카드",
+        "en": ":material/model_training: Model cards",
+    },
+    "models.none": {"ko": "{path} 에 모델 카드가 없습니다.", "en": "No model cards in {path}."},
+    "models.default": {"ko": "기본 모델", "en": "default"},
+    "models.architecture": {"ko": "아키텍처", "en": "Architecture"},
+    "models.task": {"ko": "작업", "en": "Task"},
+    "models.input_size": {"ko": "입력 크기", "en": "Input size"},
+    "models.threshold": {"ko": "임계값", "en": "Threshold"},
+    "models.created": {"ko": "생성 시각", "en": "Created"},
+    "models.metrics": {"ko": "평가 지표", "en": "Evaluation metrics"},
+    "models.per_class": {"ko": "클래스별 지표", "en": "Per-class metrics"},
+    "models.confusion": {"ko": "혼동 행렬", "en": "Confusion matrix"},
+    "models.roc": {"ko": "ROC 곡선", "en": "ROC curve"},
+    "models.predicted": {"ko": "예측", "en": "Predicted"},
+    "models.actual": {"ko": "실제", "en": "Actual"},
+    "models.metric": {"ko": "지표", "en": "Metric"},
+    "models.value": {"ko": "값", "en": "Value"},
+    "models.card_json": {"ko": "카드 JSON", "en": "Card JSON"},
+    "models.artifacts": {"ko": "평가 자료", "en": "Evaluation artefacts"},
+    "models.reports": {"ko": "평가 리포트", "en": "Evaluation reports"},
+    "models.ablation": {"ko": "GAIN-MTL 절제 실험", "en": "GAIN-MTL ablation"},
+    "models.ablation_missing": {
+        "ko": "절제 실험 결과가 아직 없습니다 ({path}).",
+        "en": "No ablation results yet ({path}).",
+    },
+    "models.fpr": {"ko": "위양성률", "en": "False positive rate"},
+    "models.tpr": {"ko": "재현율", "en": "True positive rate"},
+    # batch page
+    "batch.title": {"ko": ":material/stacks: 일괄 검사", "en": ":material/stacks: Batch inspection"},
+    "batch.upload": {
+        "ko": "이미지 여러 장 또는 ZIP 파일",
+        "en": "Several images or a ZIP file",
+    },
+    "batch.help": {
+        "ko": "흑백 이미지는 CT, 컬러 이미지는 RGB로 검사합니다. 파일 이름이 같은 *_ct / *_rgb 는 한 배터리로 묶습니다.",
+        "en": "Grayscale images are inspected as CT, colour images as RGB; files named *_ct / *_rgb with the same stem are paired.",
+    },
+    "batch.run": {"ko": "일괄 검사 실행", "en": "Run batch"},
+    "batch.progress": {"ko": "{done}/{total} 검사 완료", "en": "{done}/{total} inspected"},
+    "batch.download": {"ko": "CSV 다운로드", "en": "Download CSV"},
+    "batch.col_item": {"ko": "항목", "en": "Item"},
+    "batch.col_ct": {"ko": "CT 파일", "en": "CT file"},
+    "batch.col_rgb": {"ko": "RGB 파일", "en": "RGB file"},
+    "batch.col_verdict": {"ko": "판정", "en": "Verdict"},
+    "batch.col_confidence": {"ko": "신뢰도", "en": "Confidence"},
+    "batch.col_error": {"ko": "오류", "en": "Error"},
+    "batch.no_files": {"ko": "검사할 이미지가 없습니다.", "en": "No images to inspect."},
+    "batch.too_many": {
+        "ko": "파일이 너무 많습니다: 최대 {n}개까지 검사합니다.",
+        "en": "Too many files: at most {n} are inspected.",
+    },
+    # shared values
+    "battery.cell": {"ko": "셀", "en": "cell"},
+    "battery.module": {"ko": "모듈", "en": "module"},
+    "axis.x": {"ko": "x축", "en": "x"},
+    "axis.y": {"ko": "y축", "en": "y"},
+    "policy.or": {"ko": "OR (하나라도 불량)", "en": "OR (either defective)"},
+    "policy.and": {"ko": "AND (모두 불량)", "en": "AND (both defective)"},
+    "severity.low": {"ko": "낮음", "en": "low"},
+    "severity.medium": {"ko": "보통", "en": "medium"},
+    "severity.high": {"ko": "높음", "en": "high"},
+    "severity.critical": {"ko": "심각", "en": "critical"},
+    # verdicts (both languages are always shown together on the report card)
+    "verdict.normal": {"ko": "정상", "en": "Normal"},
+    "verdict.internal_defect": {"ko": "내부불량", "en": "Internal defect"},
+    "verdict.external_defect": {"ko": "외부불량", "en": "External defect"},
+    "verdict.composite_defect": {"ko": "복합불량", "en": "Composite defect"},
+    # reports
+    "report.title": {"ko": "배터리 검사 리포트", "en": "Battery inspection report"},
+    "report.item": {"ko": "항목", "en": "Item"},
+    "report.value": {"ko": "값", "en": "Value"},
+    "report.created": {"ko": "작성 시각", "en": "Created"},
+    "report.inputs": {"ko": "입력", "en": "Inputs"},
+    "report.verdict": {"ko": "최종 판정", "en": "Verdict"},
+    "report.confidence": {"ko": "신뢰도", "en": "Confidence"},
+    "report.ct": {"ko": "CT 분석 (내부)", "en": "CT analysis (inside)"},
+    "report.rgb": {"ko": "RGB 분석 (외부)", "en": "RGB analysis (outside)"},
+    "report.vlm": {"ko": "VLM 소견", "en": "VLM finding"},
+    "report.vlg": {"ko": "VLG 검출", "en": "VLG detections"},
+    "report.timings": {"ko": "추론 시간", "en": "Timings"},
+    "report.label": {"ko": "예측 클래스", "en": "Predicted class"},
+    "report.is_defect": {"ko": "불량 여부", "en": "Defective"},
+    "report.score": {"ko": "이상 점수", "en": "Anomaly score"},
+    "report.threshold": {"ko": "임계값", "en": "Threshold"},
+    "report.boxes": {"ko": "결함 박스", "en": "Defect boxes"},
+    "report.backend": {"ko": "백엔드", "en": "Backend"},
+    "report.error": {"ko": "오류", "en": "Error"},
+    "report.not_provided": {"ko": "이미지 없음", "en": "not provided"},
+    "report.not_run": {"ko": "실행하지 않음", "en": "not run"},
+    "report.images": {"ko": "시각화", "en": "Visualisations"},
+    "report.font_note": {
+        "ko": "Korean font not found: this PDF is in English only.",
+        "en": "Korean font not found: this PDF is in English only.",
+    },
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
+    """Translate ``key`` into ``lang`` and fill ``{placeholders}`` from ``fmt``.
+
+    Args:
+        key: dotted key of :data:`STRINGS`.
+        lang: ``"ko"`` or ``"en"``; anything else falls back to English.
+        **fmt: values for the string's ``str.format`` placeholders.
+
+    Returns:
+        The translated string. An unknown key returns the key itself (and the i18n test fails),
+        so a missing string never crashes a page.
+    """
+    entry = STRINGS.get(key)
+    if entry is None:
+        return key
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fmt) if fmt else text
+
+
+def verdict_label(verdict: str, lang: str) -> str:
+    """The verdict in one language, e.g. ``"내부불량"`` or ``"Internal defect"``."""
+    return t(f"verdict.{verdict}", lang)
+
+
+def verdict_bilingual(verdict: str) -> str:
+    """The verdict in Korean and English, e.g. ``"내부불량 (Internal defect)"``."""
+    return f"{t(f'verdict.{verdict}', 'ko')} ({t(f'verdict.{verdict}', 'en')})"

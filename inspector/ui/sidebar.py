@@ -1,0 +1,119 @@
+"""The sidebar shown on every page: language and the advanced settings.
+
+Every widget here is a saved setting (:func:`inspector.ui.state.restore` before drawing,
+:func:`inspector.ui.state.save` on change), so it keeps its value across page switches.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from inspector.ui import state
+from inspector.ui.catalog import checkpoints_dir, default_card, list_cards
+from inspector.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from inspector.ui.resources import BackendOption, backend_options
+from inspector.ui.state import restore, save, t
+
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+def render_language() -> None:
+    """The language switch. Its label is bilingual so it reads right before and after a switch."""
+    st.sidebar.radio(
+        "언어 / Language",
+        LANGUAGES,
+        key=restore(state.LANG_KEY, DEFAULT_LANGUAGE, LANGUAGES),
+        format_func=LANGUAGE_NAMES.get,
+        horizontal=True,
+        on_change=state.change_language,
+    )
+
+
+def render_advanced() -> None:
+    """CT model, VLM and VLG backends, thresholds, decision policy and the VLM/VLG time limit."""
+    with st.sidebar.expander(t("sidebar.advanced"), expanded=False):
+        _ct_model()
+        _backend("vlm", state.VLM_KEY, t("sidebar.vlm"))
+        _backend("vlg", state.VLG_KEY, t("sidebar.vlg"))
+        st.slider(
+            t("sidebar.ct_threshold"),
+            min_value=0.0,
+            max_value=0.95,
+            step=0.05,
+            key=restore(state.CT_THRESHOLD_KEY, 0.0),
+            on_change=save,
+            args=(state.CT_THRESHOLD_KEY,),
+            help=t("sidebar.ct_threshold_help"),
+        )
+        st.number_input(
+            t("sidebar.rgb_threshold"),
+            min_value=0.0,
+            step=0.0001,
+            format="%.5f",
+            key=restore(state.RGB_THRESHOLD_KEY, 0.0),
+            on_change=save,
+            args=(state.RGB_THRESHOLD_KEY,),
+            help=t("sidebar.rgb_threshold_help"),
+        )
+        policies = ("or", "and")
+        st.radio(
+            t("sidebar.policy"),
+            policies,
+            key=restore(state.POLICY_KEY, "or", policies),
+            on_change=save,
+            args=(state.POLICY_KEY,),
+            format_func=state.labels("policy."),
+            horizontal=True,
+            help=t("sidebar.policy_help"),
+        )
+        st.number_input(
+            t("sidebar.timeout"),
+            min_value=1.0,
+            max_value=600.0,
+            step=5.0,
+            key=restore(state.TIMEOUT_KEY, state.DEFAULT_TIMEOUT_S),
+            on_change=save,
+            args=(state.TIMEOUT_KEY,),
+        )
+
+
+def _ct_model() -> None:
+    cards = list_cards(tasks=("ct", "gain"))
+    if not cards:
+        st.caption(t("sidebar.no_ct_models", path=checkpoints_dir()))
+        return
+    names = [c.name for c in cards]
+    by_name = {c.name: c for c in cards}
+    default = (default_card(cards, "ct") or cards[0]).name
+    st.selectbox(
+        t("sidebar.ct_model"),
+        names,
+        key=restore(state.CT_MODEL_KEY, default, names),
+        on_change=save,
+        args=(state.CT_MODEL_KEY,),
+        format_func=lambda n: f"{n} ({by_name[n].card.get('architecture', by_name[n].task)})",
+    )
+
+
+def _backend(kind: str, key: str, label: str) -> None:
+    """A backend picker: available ones selectable, unavailable ones listed disabled with the reason."""
+    options: list[BackendOption] = backend_options(kind)
+    usable = [o.name for o in options if o.ok] + [state.NONE_BACKEND]
+    st.selectbox(
+        label,
+        usable,
+        key=restore(key, usable[0], usable),
+        on_change=save,
+        args=(key,),
+        format_func=state.labels("", {state.NONE_BACKEND: "sidebar.none_backend"}),
+    )
+    unavailable = [o for o in options if not o.ok]
+    if unavailable:
+        st.radio(
+            f"{label}: {t('sidebar.unavailable')}",
+            [o.name for o in unavailable],
+            index=None,
+            disabled=True,
+            key=f"{key}_unavailable",
+            captions=[o.reason for o in unavailable],
+        )

@@ -1,0 +1,36 @@
+"""CT slice classifiers, created by name: ``create_model("late_fusion", num_classes=5)``.
+
+=====================  ===========================================================  ==========
+name                   what                                                         parameters
+=====================  ===========================================================  ==========
+``resnet18``           ResNet-18, global pooling, dropout FC (seed "Basic CNN")     11.2 M
+``late_fusion``        ResNet-18 512-d ++ raw [battery_type, axis] -> 514-256-128   11.3 M
+``cbam``               ResNet-18 with CBAM after layer3 and layer4                  11.2 M
+``drn_aspp``           dilated ResNet-18 (stride 16/8) + separable-conv ASPP        12.2 M
+``hierarchical``       ResNet-18, coarse normal/defect head + fine head             11.4 M
+``compact``            small VGG-style CNN, global max pool ++ meta (fast on CPU)  0.9 M
+``timm:<name>``        any timm model, e.g. ``timm:convnext_tiny``                  timm's
+=====================  ===========================================================  ==========
+
+Every model is called as ``model(image, meta=None) -> logits`` with ``image`` FloatTensor[B, 1,
+H, W] and ``meta`` FloatTensor[B, 2]; only ``late_fusion`` needs ``meta`` (``model.uses_meta``).
+``model.target_layer`` is the module Grad-CAM hooks. Weights start from scratch unless
+``pretrained_path`` names a local ``.safetensors`` file.
+
+Importing this package imports every family module so that each registers itself. To add a
+family, write one module with a ``@register_model("name")`` factory and import it here.
+"""
+
+from models.ct_cnn import (  # noqa: F401  (importing registers the families)
+    cbam,
+    compact,
+    drn_aspp,
+    hierarchical,
+    late_fusion,
+    resnet,
+    timm_backbone,
+)
+from models.ct_cnn.base import CTClassifier
+from models.ct_cnn.registry import create_model, list_models, register_model
+
+__all__ = ["CTClassifier", "create_model", "list_models", "register_model"]

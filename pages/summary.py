@@ -1,0 +1,78 @@
+"""Summary page: Inspector | VLM | VLG side by side, the final report card underneath.
+
+The inspector column and the verdict are drawn at once; the VLM and VLG columns and the
+report card live in a fragment that re-runs every half second until both backends answered.
+"""
+
+import streamlit as st
+
+from inspector.errors import InspectorError
+from inspector.ui import navigation, panels, state
+from inspector.ui.i18n import verdict_bilingual
+from inspector.ui.live import live_fragment
+from inspector.ui.state import t
+
+POLL_SECONDS = 0.5
+
+
+def main() -> None:
+    """Run a pending inspection, then render the session's current one (or point to Inspect)."""
+    st.title(t("summary.title"))
+    if state.pending() is not None and not _run_pending():
+        navigation.link("inspect")
+        return
+    job = state.current()
+    if job is None:
+        st.info(t("summary.empty"))
+        navigation.link("inspect")
+        return
+    columns = st.columns([1.25, 1, 1], gap="medium")
+    card = st.container()
+    pictures = panels.boxed_images(job, job.snapshot())
+    with columns[0]:
+        panels.inspector_panel(job, job.snapshot(), pictures)
+
+    def render() -> None:
+        inspection = job.snapshot()
+        pictures = panels.boxed_images(job, inspection)
+        with columns[1]:
+            panels.vlm_panel(job, inspection)
+        with columns[2]:
+            panels.vlg_panel(job, inspection, pictures)
+        with card, st.container(border=True):
+            panels.report_card(job, inspection, pictures)
+
+    live_fragment(job, render, POLL_SECONDS, "summary")
+
+
+def _run_pending() -> bool:
+    """Inspect the images Run handed over, with a live status; ``False`` if it failed.
+
+    The request is dropped once handled, but survives a run that Streamlit interrupts (that
+    is a ``BaseException``, which the ``except`` clauses let through).
+    """
+    request = state.pending()
+    with st.status(t("inspect.status_running"), expanded=True) as status:
+        st.write(t("inspect.status_inspector"))
+        try:
+            job = request.run()
+        except InspectorError as exc:
+            state.set_pending(None)
+            status.update(label=t("inspect.status_failed"), state="error")
+            st.error(str(exc), icon=":material/warning:")
+            return False
+        except Exception:
+            state.set_pending(None)
+            status.update(label=t("inspect.status_failed"), state="error")
+            raise  # page_guard shows it
+        state.set_pending(None)
+        state.set_current(job)
+        status.update(
+            label=t("inspect.status_done", verdict=verdict_bilingual(job.inspection["verdict"])),
+            state="complete",
+            expanded=False,
+        )
+    return True
+
+
+main()

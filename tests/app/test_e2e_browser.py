@@ -1,0 +1,159 @@
+"""End to end in a real headless browser: Debian chromium driven by Playwright against ``streamlit run``.
+
+Uploads a CT+RGB pair, waits for the verdict and the three panels, switches the language and
+downloads the reports. Logs the upload-to-verdict time (the goal is <= 1.5 s on this machine,
+with the VLM/VLG allowed to still be running).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.app.conftest import REPO, ct_png, rgb_png
+
+log = logging.getLogger(__name__)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VERDICT_HEADING = re.compile(r"(정상|내부불량|외부불량|복합불량) · ")
+
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (run `make browser`)"),
+    pytest.mark.timeout(120),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(shipped, tmp_path):
+    """``streamlit run app.py`` on a free localhost port, pointed at the tiny test models."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "INSPECTOR_CHECKPOINTS_DIR": str(shipped["checkpoints"]),
+        "INSPECTOR_ASSETS_DIR": str(shipped["assets"]),
+        "INSPECTOR_DOCS_DIR": str(shipped["docs"]),
+        "INSPECTOR_DB_URL": f"sqlite:///{tmp_path / 'history.db'}",
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    logfile = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=logfile, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        logfile.close()
+
+
+def _inspect_pair(page, run_label: str, seed: int) -> tuple[float, float]:
+    """Upload a CT+RGB pair on the Inspect page and wait for the verdict on the Summary.
+
+    Returns:
+        Seconds from the first upload to the verdict, and from the Run click to the verdict.
+    """
+    uploads = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    page.get_by_role("button", name=run_label).wait_for()  # models are warm once Run is drawn
+    start = time.perf_counter()
+    for index, side in enumerate(("ct", "rgb")):
+        name = f"pair{seed}_{side}.png"
+        data = ct_png(seed) if side == "ct" else rgb_png(seed)
+        uploads.nth(index).set_input_files(files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+        page.get_by_text(f"{side.upper()}: {name}").wait_for()  # the server shows its preview
+    clicked = time.perf_counter()
+    page.get_by_role("button", name=run_label).click()
+    page.get_by_role("heading", name=VERDICT_HEADING).wait_for()
+    done = time.perf_counter()
+    return done - start, done - clicked
+
+
+def test_upload_verdict_panels_language_and_download(server, tmp_path, capsys):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(45_000)
+        try:
+            page.goto(server)
+            first = _inspect_pair(page, "검사 실행", seed=7)
+
+            for panel in ("통합 검사기", "VLM 소견", "VLG 위치 검출"):
+                assert page.get_by_role("heading", name=re.compile(panel)).is_visible()
+            page.get_by_text("findings_writer").first.wait_for()  # the offline VLM's finding arrived
+            page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+            images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
+            assert len(images) >= 3 and all(images), f"broken images on the Summary: {images}"
+
+            page.get_by_text("English", exact=True).click()
+            page.get_by_role("heading", name=re.compile("Summary$")).wait_for()
+            page.get_by_role("heading", name=re.compile("Final report")).wait_for()
+
+            with page.expect_download() as download:
+                page.get_by_role("button", name="JSON report").click()
+            report = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+            assert report["verdict"] in {"normal", "internal_defect", "external_defect", "composite_defect"}
+            assert report["inputs"]["ct"] == "pair7_ct.png"
+            with page.expect_download() as download:
+                page.get_by_role("button", name="PDF report").click()
+            assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+
+            page.get_by_role("link", name=re.compile("Inspect$")).click()
+            second = _inspect_pair(page, "Run inspection", seed=8)
+            assert not page.get_by_text("Traceback").count()
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            log.error(
+                "page at failure (screenshot %s):\n%s",
+                tmp_path / "failure.png",
+                page.inner_text("body")[-3000:],
+            )
+            raise
+        finally:
+            browser.close()
+    with capsys.disabled():
+        print(
+            f"\ne2e upload-to-verdict: first {first[0]:.2f} s (Run click {first[1]:.2f} s), "
+            f"second {second[0]:.2f} s (Run click {second[1]:.2f} s); goal <= 1.5 s"
+        )

@@ -1,0 +1,63 @@
+"""Anomaly detection with reconstruction models (seed 002 §2 and §2-1).
+
+From pixels to a decision:
+
+1. :func:`error_map` -- per-pixel reconstruction error ``[B, H, W]``.
+2. A score method from :data:`SCORE_METHODS` chosen in :class:`ScoreConfig`: ``mean`` (the seed's
+   mean error) or ``topk`` (mean of the top ``k`` percent of the smoothed map).
+3. :func:`youden_threshold` -- the threshold maximising Youden's J on the *validation* split of
+   normals and defects, refusing NaN/inf scores and degenerate splits.
+4. :func:`binary_metrics` -- the contract's evaluation keys for ``score > threshold``.
+
+Training-time :mod:`~training.anomaly.corruptions` turn the autoencoder into a denoising one;
+:class:`AnomalyDetector` is the run-time side (model + score method + threshold from a card).
+"""
+
+from training.anomaly.corruptions import (
+    CORRUPTIONS,
+    CorruptionConfig,
+    corrupt_batch,
+    corruption_mask,
+    register_corruption,
+)
+from training.anomaly.detector import AnomalyDetector, resize_rgb
+from training.anomaly.scores import (
+    SCORE_METHODS,
+    ScoreConfig,
+    anomaly_scores,
+    error_map,
+    gaussian_blur,
+    model_error_map,
+    register_score,
+)
+from training.anomaly.threshold import (
+    ThresholdError,
+    ThresholdResult,
+    binary_metrics,
+    check_scores,
+    defect_probability,
+    youden_threshold,
+)
+
+__all__ = [
+    "CORRUPTIONS",
+    "SCORE_METHODS",
+    "AnomalyDetector",
+    "CorruptionConfig",
+    "ScoreConfig",
+    "ThresholdError",
+    "ThresholdResult",
+    "anomaly_scores",
+    "binary_metrics",
+    "check_scores",
+    "corrupt_batch",
+    "corruption_mask",
+    "defect_probability",
+    "error_map",
+    "gaussian_blur",
+    "model_error_map",
+    "register_corruption",
+    "register_score",
+    "resize_rgb",
+    "youden_threshold",
+]

@@ -1,0 +1,135 @@
+"""Run-time anomaly detection: a trained reconstruction model, its score method and threshold."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from training.anomaly.scores import ScoreConfig, anomaly_scores, error_map, gaussian_blur
+from training.anomaly.threshold import ThresholdError, defect_probability
+
+__all__ = ["AnomalyDetector", "resize_rgb"]
+
+
+def resize_rgb(image: np.ndarray, size: int) -> np.ndarray:
+    """Resize a uint8 ``H x W x 3`` image to ``size x size`` (area interpolation when shrinking)."""
+    if image.shape[0] == size and image.shape[1] == size:
+        return image
+    shrink = image.shape[0] > size or image.shape[1] > size
+    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+class AnomalyDetector:
+    """A trained reconstruction model plus its score method and validation threshold.
+
+    Args:
+        model: Reconstruction model ``[B, 3, S, S] -> [B, 3, S, S]`` (put in eval mode here).
+        score: How error maps become scores.
+        threshold: Validation-chosen threshold (``score > threshold`` is a defect).
+        input_size: Square model input side ``S``.
+        mean: Per-channel normalisation mean applied to ``[0, 1]`` pixels.
+        std: Per-channel normalisation std.
+        error_scale: Pixel error (after smoothing) that normal validation images reach at their
+            99.9th percentile; error maps are divided by twice this, so 0.5 means "as bad as the
+            worst normal pixels" and boxes are drawn above it.
+        score_scale: Logistic scale for :func:`defect_probability`.
+        device: Torch device for inference.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        score: ScoreConfig,
+        threshold: float,
+        input_size: int,
+        mean: Sequence[float] = (0.0, 0.0, 0.0),
+        std: Sequence[float] = (1.0, 1.0, 1.0),
+        error_scale: float | None = None,
+        score_scale: float | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        if threshold is None or not math.isfinite(float(threshold)):
+            raise ThresholdError(f"the RGB threshold {threshold!r} is not a finite number.")
+        self.model = model.to(device).eval()
+        self.score = score
+        self.threshold = float(threshold)
+        self.input_size = int(input_size)
+        self.device = torch.device(device)
+        self.mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
+        self.std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
+        self.error_scale = float(error_scale) if error_scale else None
+        self.score_scale = float(score_scale) if score_scale else max(abs(self.threshold) * 0.1, 1e-8)
+
+    @classmethod
+    def from_checkpoint(cls, path: str, device: str | torch.device = "cpu") -> AnomalyDetector:
+        """Build the detector from ``NAME.safetensors`` + ``NAME.json`` (task ``rgb``).
+
+        Raises:
+            CheckpointError: Missing/unreadable checkpoint or weights that do not fit.
+            ThresholdError: The card carries no finite threshold.
+        """
+        from models.rgb_ae import create_model
+        from training.checkpoint import load_checkpoint, load_state_dict_strict
+
+        state_dict, card = load_checkpoint(path, task="rgb")
+        model = create_model(card["architecture"], **(card.get("model_kwargs") or {}))
+        load_state_dict_strict(model, state_dict, card)
+        model.float()
+        norm = card.get("normalisation") or {}
+        stats = card.get("score_stats") or {}
+        return cls(
+            model,
+            ScoreConfig(**(card.get("score_method") or {})),
+            threshold=card.get("threshold"),
+            input_size=int(card["input_size"]),
+            mean=norm.get("mean", (0.0, 0.0, 0.0)),
+            std=norm.get("std", (1.0, 1.0, 1.0)),
+            error_scale=stats.get("error_scale"),
+            score_scale=stats.get("score_scale"),
+            device=device,
+        )
+
+    def preprocess(self, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
+        """uint8 ``H x W x 3`` image(s) -> normalised ``[B, 3, S, S]`` float tensor."""
+        batch = [images] if isinstance(images, np.ndarray) and images.ndim == 3 else list(images)
+        arrays = [resize_rgb(img, self.input_size) for img in batch]
+        x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div_(255.0).to(self.device)
+        return (x - self.mean) / self.std
+
+    @torch.no_grad()
+    def score_tensor(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Scores ``[B]`` and smoothed error maps ``[B, S, S]`` of a preprocessed batch."""
+        if hasattr(self.model, "anomaly_map"):
+            errors = self.model.anomaly_map(x)
+        else:
+            errors = error_map(
+                x * self.std + self.mean, self.model(x) * self.std + self.mean, self.score.metric
+            )
+        return anomaly_scores(errors, self.score), gaussian_blur(errors, self.score.smooth_sigma)
+
+    def predict(self, image: np.ndarray) -> dict[str, Any]:
+        """Score one uint8 ``H x W x 3`` image.
+
+        Returns:
+            ``score``, ``threshold``, ``is_defect``, ``defect_probability`` and ``error_map``: a
+            float32 ``H x W`` array at the input image's resolution in ``[0, 1]`` (0.5 = the worst
+            pixel error seen on normal validation images).
+        """
+        scores, maps = self.score_tensor(self.preprocess(image))
+        score = float(scores[0])
+        emap = F.interpolate(maps[:1, None], size=image.shape[:2], mode="bilinear", align_corners=False)[0, 0]
+        scale = 2.0 * self.error_scale if self.error_scale else float(emap.max()) or 1.0
+        unit = (emap / scale).clamp_(0.0, 1.0).cpu().numpy().astype(np.float32)
+        return {
+            "score": score,
+            "threshold": self.threshold,
+            "is_defect": bool(score > self.threshold),
+            "defect_probability": defect_probability(score, self.threshold, self.score_scale),
+            "error_map": unit,
+        }

@@ -1,0 +1,146 @@
+"""Reconstruction error maps and the score methods that turn a map into one anomaly score.
+
+Score methods are registered by name (:func:`register_score`) and chosen in
+:class:`ScoreConfig`: ``mean`` is the seed's mean reconstruction error; ``topk`` averages the top
+``k`` percent of the Gaussian-smoothed map, so a small defect is not diluted over the image.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+
+__all__ = [
+    "SCORE_METHODS",
+    "ScoreConfig",
+    "anomaly_scores",
+    "error_map",
+    "gaussian_blur",
+    "mean_score",
+    "model_error_map",
+    "register_score",
+    "topk_score",
+]
+
+
+def error_map(image: torch.Tensor, reconstruction: torch.Tensor, metric: str = "mse") -> torch.Tensor:
+    """Per-pixel reconstruction error.
+
+    Args:
+        image: Input batch ``[B, C, H, W]``.
+        reconstruction: Model output of the same shape.
+        metric: ``"mse"`` (squared error) or ``"l1"`` (absolute error).
+
+    Returns:
+        ``[B, H, W]`` error, averaged over channels.
+    """
+    if image.shape != reconstruction.shape:
+        raise ValueError(
+            f"image {tuple(image.shape)} and reconstruction {tuple(reconstruction.shape)} differ"
+        )
+    diff = image - reconstruction
+    if metric == "mse":
+        return diff.pow(2).mean(dim=1)
+    if metric == "l1":
+        return diff.abs().mean(dim=1)
+    raise ValueError(f"unknown error metric {metric!r}; expected 'mse' or 'l1'")
+
+
+def model_error_map(model: torch.nn.Module, images: torch.Tensor, metric: str = "mse") -> torch.Tensor:
+    """The error map a model's anomaly score is computed from, ``[B, H, W]``.
+
+    A model with a learned error map (an ``anomaly_map(x)`` method, e.g. DRAEM's discriminative
+    head) provides it; any other reconstruction model gets :func:`error_map` of its output.
+    """
+    if hasattr(model, "anomaly_map"):
+        return model.anomaly_map(images)
+    return error_map(images, model(images), metric)
+
+
+def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Smooth ``[B, H, W]`` maps with a separable Gaussian (reflect padding); ``sigma <= 0`` is a no-op."""
+    if sigma <= 0:
+        return maps
+    radius = max(1, int(math.ceil(3 * sigma)))
+    coords = torch.arange(-radius, radius + 1, dtype=maps.dtype, device=maps.device)
+    kernel = torch.exp(-(coords**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    x = maps.unsqueeze(1)
+    pad_h = min(radius, x.shape[-2] - 1)
+    pad_w = min(radius, x.shape[-1] - 1)
+    x = F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode="reflect")
+    kh = kernel[radius - pad_h : radius + pad_h + 1].view(1, 1, -1, 1)
+    kw = kernel[radius - pad_w : radius + pad_w + 1].view(1, 1, 1, -1)
+    x = F.conv2d(F.conv2d(x, kh / kh.sum()), kw / kw.sum())
+    return x.squeeze(1)
+
+
+# --------------------------------------------------------------------------------------------------
+# image scores
+
+ScoreFn = Callable[..., torch.Tensor]
+SCORE_METHODS: dict[str, ScoreFn] = {}
+
+
+def register_score(name: str) -> Callable[[ScoreFn], ScoreFn]:
+    """Register ``fn(error_map[B, H, W], config) -> scores[B]`` under ``name``."""
+
+    def decorator(fn: ScoreFn) -> ScoreFn:
+        if name in SCORE_METHODS:
+            raise ValueError(f"score method {name!r} is registered twice")
+        SCORE_METHODS[name] = fn
+        return fn
+
+    return decorator
+
+
+@dataclass
+class ScoreConfig:
+    """How an error map becomes one anomaly score.
+
+    Attributes:
+        method: A key of :data:`SCORE_METHODS` (``mean`` or ``topk``).
+        metric: Pixel error, ``mse`` or ``l1``.
+        topk_fraction: Share of the highest (smoothed) pixels averaged by ``topk``.
+        smooth_sigma: Gaussian sigma in pixels (at model resolution) applied before ``topk``
+            and to the error maps shown to users.
+    """
+
+    method: Literal["mean", "topk"] = "topk"
+    metric: Literal["mse", "l1"] = "mse"
+    topk_fraction: float = 0.01
+    smooth_sigma: float = 2.0
+
+    def __post_init__(self) -> None:
+        if self.method not in SCORE_METHODS:
+            raise ValueError(
+                f"unknown score method {self.method!r}; known: {', '.join(sorted(SCORE_METHODS))}"
+            )
+        if not 0.0 < self.topk_fraction <= 1.0:
+            raise ValueError(f"topk_fraction must be in (0, 1], got {self.topk_fraction}")
+        if self.smooth_sigma < 0:
+            raise ValueError(f"smooth_sigma must not be negative, got {self.smooth_sigma}")
+
+
+@register_score("mean")
+def mean_score(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
+    """The seed's score: mean reconstruction error over the image."""
+    return errors.flatten(1).mean(dim=1)
+
+
+@register_score("topk")
+def topk_score(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
+    """Mean of the top ``topk_fraction`` pixels of the smoothed error map."""
+    flat = gaussian_blur(errors, config.smooth_sigma).flatten(1)
+    k = max(1, int(round(config.topk_fraction * flat.shape[1])))
+    return flat.topk(k, dim=1).values.mean(dim=1)
+
+
+def anomaly_scores(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
+    """Scores ``[B]`` of error maps ``[B, H, W]`` by the method named in ``config``."""
+    return SCORE_METHODS[config.method](errors, config)

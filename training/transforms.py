@@ -1,0 +1,344 @@
+"""Paired image + mask transforms, the CT augmentation policy and the battery-outline crop.
+
+Every transform is a callable ``(image, mask) -> (image, mask)`` on numpy arrays (image
+``float32`` ``[H, W]`` or ``[H, W, 3]`` in ``[0, 1]``, mask ``float32`` ``[H, W]`` in {0, 1}), so
+geometric transforms move the mask with the image. Randomness comes from ``torch`` so that
+DataLoader workers get distinct, seedable streams.
+
+Transforms are registered by name and built from config lists such as
+``[{"name": "flip"}, {"name": "affine", "degrees": 30}]`` with :func:`build_transforms`.
+Seed 003 section 5: CT brightness is material density and defects are fine, so colour jitter
+and blur are refused for CT (a :class:`~inspector.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from inspector.errors import ConfigError
+
+Pair = tuple[np.ndarray, np.ndarray]
+TRANSFORMS: dict[str, type[PairTransform]] = {}
+CT_FORBIDDEN = frozenset({"color_jitter", "blur"})
+
+
+def register_transform(name: str) -> Callable[[type[PairTransform]], type[PairTransform]]:
+    """Class decorator: make a transform buildable by ``name`` from a config."""
+
+    def deco(cls: type[PairTransform]) -> type[PairTransform]:
+        TRANSFORMS[name] = cls
+        cls.name = name
+        return cls
+
+    return deco
+
+
+def _rand() -> float:
+    return float(torch.rand(()))
+
+
+def _uniform(lo: float, hi: float) -> float:
+    return lo + (hi - lo) * _rand()
+
+
+def border_value(image: np.ndarray) -> float:
+    """Median grey level of the image border (the background around the battery)."""
+    grey = image if image.ndim == 2 else image.mean(axis=2)
+    return float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+
+
+class PairTransform:
+    """Base class: a transform of an ``(image, mask)`` pair applied with probability ``p``."""
+
+    name = ""
+
+    def __init__(self, p: float = 1.0) -> None:
+        self.p = p
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        if self.p < 1.0 and _rand() >= self.p:
+            return image, mask
+        return self.apply(image, mask)
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        """Transform the pair (always)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class Compose:
+    """Apply transforms in order."""
+
+    def __init__(self, transforms: Sequence[Callable[[np.ndarray, np.ndarray], Pair]]) -> None:
+        self.transforms = list(transforms)
+
+    def __call__(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        for t in self.transforms:
+            image, mask = t(image, mask)
+        return image, mask
+
+    def __repr__(self) -> str:
+        return "Compose(" + ", ".join(map(repr, self.transforms)) + ")"
+
+
+@register_transform("resize")
+class Resize(PairTransform):
+    """Resize to ``size`` x ``size`` (area for the image; mask kept where >= 25 % covered).
+
+    The low mask threshold keeps voids of a few pixels when downsampling.
+    """
+
+    def __init__(self, size: int, p: float = 1.0) -> None:
+        super().__init__(p)
+        self.size = int(size)
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        if image.shape[0] == self.size and image.shape[1] == self.size:
+            return image, mask
+        shrink = image.shape[0] > self.size
+        interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        image = cv2.resize(image, (self.size, self.size), interpolation=interp)
+        mask = cv2.resize(mask.astype(np.float32), (self.size, self.size), interpolation=interp)
+        return image, (mask >= (0.25 if shrink else 0.5)).astype(np.float32)
+
+
+@register_transform("flip")
+class RandomFlip(PairTransform):
+    """Horizontal and/or vertical flips, each with probability ``p_h`` / ``p_v``."""
+
+    def __init__(self, p_h: float = 0.5, p_v: float = 0.5, p: float = 1.0) -> None:
+        super().__init__(p)
+        self.p_h, self.p_v = p_h, p_v
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        if _rand() < self.p_h:
+            image, mask = image[:, ::-1], mask[:, ::-1]
+        if _rand() < self.p_v:
+            image, mask = image[::-1], mask[::-1]
+        return np.ascontiguousarray(image), np.ascontiguousarray(mask)
+
+
+@register_transform("affine")
+class RandomAffine(PairTransform):
+    """Rotation, translation and scale in one warp; the mask uses nearest-neighbour sampling.
+
+    Args:
+        degrees: Maximum absolute rotation.
+        translate: Maximum shift as a fraction of the side.
+        scale: ``(min, max)`` zoom.
+        fill: Value of pixels that enter the frame; ``None`` uses the median of the image
+            border (the air or background around the battery), so no artificial edge appears.
+        p: Probability.
+    """
+
+    def __init__(
+        self,
+        degrees: float = 30.0,
+        translate: float = 0.1,
+        scale: Sequence[float] = (0.9, 1.1),
+        fill: float | None = None,
+        p: float = 1.0,
+    ) -> None:
+        super().__init__(p)
+        self.degrees, self.translate, self.scale, self.fill = degrees, translate, tuple(scale), fill
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        h, w = image.shape[:2]
+        m = cv2.getRotationMatrix2D(
+            (w / 2, h / 2), _uniform(-self.degrees, self.degrees), _uniform(*self.scale)
+        )
+        m[:, 2] += (
+            _uniform(-self.translate, self.translate) * w,
+            _uniform(-self.translate, self.translate) * h,
+        )
+        value = border_value(image) if self.fill is None else self.fill
+        fill = (float(value),) * (3 if image.ndim == 3 else 1)
+        image = cv2.warpAffine(
+            image, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=fill
+        )
+        mask = cv2.warpAffine(
+            mask, m, (w, h), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+        )
+        return image, mask
+
+
+@register_transform("rotate")
+class RandomRotate(RandomAffine):
+    """Rotation only (``RandomAffine`` without shift or zoom)."""
+
+    def __init__(self, degrees: float = 30.0, fill: float | None = None, p: float = 1.0) -> None:
+        super().__init__(degrees=degrees, translate=0.0, scale=(1.0, 1.0), fill=fill, p=p)
+
+
+@register_transform("color_jitter")
+class ColorJitter(PairTransform):
+    """Brightness/contrast jitter (RGB only; CT intensity is density)."""
+
+    def __init__(self, brightness: float = 0.2, contrast: float = 0.2, p: float = 1.0) -> None:
+        super().__init__(p)
+        self.brightness, self.contrast = brightness, contrast
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        mean = image.mean()
+        image = (image - mean) * _uniform(1 - self.contrast, 1 + self.contrast) + mean
+        image = image * _uniform(1 - self.brightness, 1 + self.brightness)
+        return np.clip(image, 0.0, 1.0).astype(np.float32), mask
+
+
+@register_transform("blur")
+class GaussianBlur(PairTransform):
+    """Gaussian blur with a random sigma (RGB only; it would erase fine CT defects)."""
+
+    def __init__(self, sigma: Sequence[float] = (0.1, 1.0), p: float = 0.3) -> None:
+        super().__init__(p)
+        self.sigma = tuple(sigma)
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        return cv2.GaussianBlur(image, (0, 0), _uniform(*self.sigma)), mask
+
+
+@register_transform("outline_crop")
+class BatteryOutlineCrop(PairTransform):
+    """Crop to the battery outline (seed 003 "1st preprocessing"), dropping frames and stamps.
+
+    The battery is the largest connected region that differs from the border colour (Otsu
+    threshold on the difference), which suits CT (dark air around the object); stamps and
+    frame text are small separate regions and are dropped. ``margin`` (a fraction of the box
+    side) is kept around the box, and the crop is centred on a square canvas of the border
+    value so aspect ratio is preserved.
+    """
+
+    def __init__(self, margin: float = 0.04, p: float = 1.0) -> None:
+        super().__init__(p)
+        self.margin = margin
+
+    def bbox(self, image: np.ndarray) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)`` of the battery outline in ``image``."""
+        grey = image if image.ndim == 2 else image.mean(axis=2)
+        u8 = np.clip(grey * 255, 0, 255).astype(np.uint8)
+        border = np.median(np.concatenate([u8[0], u8[-1], u8[:, 0], u8[:, -1]]))
+        diff = cv2.absdiff(u8, np.full_like(u8, int(border)))
+        _, fg = cv2.threshold(diff, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+        if n <= 1:
+            return 0, 0, image.shape[1], image.shape[0]
+        k = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        x, y, w, h = (int(v) for v in stats[k, :4])
+        return x, y, w, h
+
+    def window(self, image: np.ndarray) -> tuple[int, int, int, tuple[int, int, int, int]]:
+        """Where the crop comes from, for mapping results back to the input image.
+
+        Returns:
+            ``(x0, y0, side, keep)``: output pixel ``(u, v)`` is input pixel ``(x0 + u, y0 + v)``;
+            only input pixels inside ``keep = (kx0, ky0, kx1, ky1)`` (the outline box plus the
+            margin, clipped to the image) are copied, the rest of the square is border value.
+        """
+        x, y, w, h = self.bbox(image)
+        pad = int(round(self.margin * max(w, h)))
+        keep = (
+            max(x - pad, 0),
+            max(y - pad, 0),
+            min(x + w + pad, image.shape[1]),
+            min(y + h + pad, image.shape[0]),
+        )
+        kw, kh = keep[2] - keep[0], keep[3] - keep[1]
+        side = max(kw, kh)
+        return keep[0] - (side - kw) // 2, keep[1] - (side - kh) // 2, side, keep
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        x0, y0, side, keep = self.window(image)
+        fill = border_value(image)
+        return _paste(image, x0, y0, side, keep, fill), _paste(mask, x0, y0, side, keep, 0.0)
+
+
+def _paste(
+    a: np.ndarray, x0: int, y0: int, side: int, keep: tuple[int, int, int, int], fill: float
+) -> np.ndarray:
+    """The ``side`` x ``side`` window at ``(x0, y0)`` holding only ``a``'s pixels inside ``keep``."""
+    kx0, ky0, kx1, ky1 = keep
+    out = np.full((side, side) + a.shape[2:], fill, a.dtype)
+    out[ky0 - y0 : ky1 - y0, kx0 - x0 : kx1 - x0] = a[ky0:ky1, kx0:kx1]
+    return out
+
+
+@register_transform("normalize")
+class Normalize(PairTransform):
+    """``(image - mean) / std`` per channel (use the values stored in the checkpoint card)."""
+
+    def __init__(self, mean: Sequence[float] | float, std: Sequence[float] | float, p: float = 1.0) -> None:
+        super().__init__(p)
+        self.mean = np.asarray(mean, np.float32)
+        self.std = np.asarray(std, np.float32)
+
+    def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
+        return ((image - self.mean) / self.std).astype(np.float32), mask
+
+
+def build_transforms(specs: Sequence[dict] | None, modality: str) -> Compose:
+    """Build a :class:`Compose` from config entries ``{"name": ..., **kwargs}``.
+
+    Args:
+        specs: Transform entries in order (``None`` or empty for identity).
+        modality: ``ct`` or ``rgb``; CT refuses colour jitter and blur (seed 003 section 5).
+
+    Returns:
+        The composed transform.
+
+    Raises:
+        ConfigError: Unknown transform name, bad arguments, or a forbidden CT transform.
+    """
+    out = []
+    for spec in specs or []:
+        spec = dict(spec)
+        name = spec.pop("name", None)
+        if name not in TRANSFORMS:
+            raise ConfigError(f"unknown transform {name!r}; available: {', '.join(sorted(TRANSFORMS))}")
+        if modality == "ct" and name in CT_FORBIDDEN:
+            raise ConfigError(
+                f"transform {name!r} is not allowed for CT (intensity is density; fine defects blur away)"
+            )
+        try:
+            out.append(TRANSFORMS[name](**spec))
+        except TypeError as exc:
+            raise ConfigError(f"bad arguments for transform {name!r}: {exc}") from exc
+    return Compose(out)
+
+
+def default_transforms(
+    modality: str, size: int, train: bool, crop: bool = False, geometric: bool = True
+) -> Compose:
+    """The project's default pipeline.
+
+    Args:
+        modality: ``ct`` or ``rgb``.
+        size: Output side in pixels.
+        train: Add augmentation.
+        crop: Start with the battery-outline crop.
+        geometric: Allow flips/rotation/affine when training (``False`` for metadata models
+            that rely on position, as in seed 003 section 5.2).
+
+    Returns:
+        The composed transform.
+    """
+    specs: list[dict] = [{"name": "outline_crop"}] if crop else []
+    specs.append({"name": "resize", "size": size})
+    if train and geometric:
+        specs += [
+            {"name": "flip"},
+            {"name": "affine", "degrees": 30, "translate": 0.1, "scale": (0.9, 1.1), "p": 0.8},
+        ]
+    if train and modality == "rgb":
+        specs += [
+            {"name": "color_jitter", "brightness": 0.2, "contrast": 0.2, "p": 0.8},
+            {"name": "blur", "p": 0.2},
+        ]
+    return build_transforms(specs, modality)
