@@ -120,7 +120,8 @@ def test_upload_verdict_panels_language_and_download(server, tmp_path, capsys):
             first = _inspect_pair(page, "검사 실행", seed=7)
 
             for panel in ("통합 검사기", "VLM 소견", "VLG 위치 검출"):
-                assert page.get_by_role("heading", name=re.compile(panel)).is_visible()
+                # wait_for (not is_visible) so a panel still streaming in is not a failure; times out if absent
+                page.get_by_role("heading", name=re.compile(panel)).first.wait_for(state="visible")
             page.get_by_text("findings_writer").first.wait_for()  # the offline VLM's finding arrived
             page.wait_for_function("Array.from(document.images).every(i => i.complete)")
             images = page.evaluate("Array.from(document.images).map(i => i.naturalWidth)")
