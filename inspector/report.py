@@ -240,14 +240,22 @@ def _rgb_section(rgb: Mapping[str, Any] | None, lang: str) -> Section:
     return section
 
 
-def _vlm_section(vlm: Mapping[str, Any] | None, lang: str) -> Section:
-    section = Section(t("report.vlm", lang))
-    if not vlm:
+def _backend_section(title_key: str, part: Mapping[str, Any] | None, lang: str) -> Section:
+    """The part every VLM/VLG section shares: title, "not run", backend name and error."""
+    section = Section(t(title_key, lang))
+    if not part:
         section.lines.append(t("report.not_run", lang))
         return section
-    section.rows.append((t("report.backend", lang), str(vlm.get("backend", "-"))))
-    if vlm.get("error"):
-        section.rows.append((t("report.error", lang), str(vlm["error"])))
+    section.rows.append((t("report.backend", lang), str(part.get("backend", "-"))))
+    if part.get("error"):
+        section.rows.append((t("report.error", lang), str(part["error"])))
+    return section
+
+
+def _vlm_section(vlm: Mapping[str, Any] | None, lang: str) -> Section:
+    section = _backend_section("report.vlm", vlm, lang)
+    if not vlm:
+        return section
     finding = vlm.get("finding") or {}
     if finding:
         section.rows.append(
@@ -265,13 +273,9 @@ def _vlm_section(vlm: Mapping[str, Any] | None, lang: str) -> Section:
 
 
 def _vlg_section(vlg: Mapping[str, Any] | None, lang: str) -> Section:
-    section = Section(t("report.vlg", lang))
+    section = _backend_section("report.vlg", vlg, lang)
     if not vlg:
-        section.lines.append(t("report.not_run", lang))
         return section
-    section.rows.append((t("report.backend", lang), str(vlg.get("backend", "-"))))
-    if vlg.get("error"):
-        section.rows.append((t("report.error", lang), str(vlg["error"])))
     section.lines += _box_lines(vlg.get("boxes"), lang)
     return section
 

@@ -223,31 +223,30 @@ def downloads(job: InspectionJob, inspection: dict[str, Any], pictures: dict[str
         "thumbnail": t("summary.inspector"),
     }
     pdf_images = {captions.get(k, k): v for k, v in pictures.items()}
-    cols = st.columns(3)
-    cols[0].download_button(
-        t("summary.download_json"),
-        report.report_json(inspection),
-        file_name=f"{stem}.json",
-        mime="application/json",
-        on_click="ignore",
-        key=f"dl_json_{job.key}",
-        icon=":material/data_object:",
+    downloads = (  # (format, label key, data or a lazy callable, mime, icon)
+        ("json", "summary.download_json", report.report_json(inspection), "application/json", "data_object"),
+        (
+            "md",
+            "summary.download_md",
+            report.report_markdown(inspection, language),
+            "text/markdown",
+            "description",
+        ),
+        (
+            "pdf",
+            "summary.download_pdf",
+            lambda: report.report_pdf(inspection, language, pdf_images),
+            "application/pdf",
+            "picture_as_pdf",
+        ),
     )
-    cols[1].download_button(
-        t("summary.download_md"),
-        report.report_markdown(inspection, language),
-        file_name=f"{stem}.md",
-        mime="text/markdown",
-        on_click="ignore",
-        key=f"dl_md_{job.key}",
-        icon=":material/description:",
-    )
-    cols[2].download_button(
-        t("summary.download_pdf"),
-        lambda: report.report_pdf(inspection, language, pdf_images),
-        file_name=f"{stem}.pdf",
-        mime="application/pdf",
-        on_click="ignore",
-        key=f"dl_pdf_{job.key}",
-        icon=":material/picture_as_pdf:",
-    )
+    for col, (ext, label, data, mime, icon) in zip(st.columns(len(downloads)), downloads):
+        col.download_button(
+            t(label),
+            data,
+            file_name=f"{stem}.{ext}",
+            mime=mime,
+            on_click="ignore",
+            key=f"dl_{ext}_{job.key}",
+            icon=f":material/{icon}:",
+        )
