@@ -15,6 +15,7 @@ from torch import nn
 from inspector.errors import CheckpointError, InputError
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
+from inspector.window import crop_window, square_window, uncrop_boxes, uncrop_map
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +145,7 @@ class CTPredictor(Predictor):
         from training.transforms import BatteryOutlineCrop
 
         cropper = BatteryOutlineCrop()
-        x, y, w, h = cropper.bbox(image)
-        side = int(max(w, h) * (1 + 2 * cropper.margin))
-        return int(round(x + w / 2 - side / 2)), int(round(y + h / 2 - side / 2)), side
+        return square_window(cropper.bbox(image), cropper.margin)
 
     def predict(
         self, image: np.ndarray, battery_type: str | None = None, axis: str | None = None
@@ -168,7 +167,7 @@ class CTPredictor(Predictor):
         if meta is None and self.uses_meta:
             raise InputError("this CT model needs the battery type (cell|module) and the scan axis (x|y)")
         x0, y0, side = self._window(image)
-        view = _crop_pad(image, x0, y0, side) if self.crop else image
+        view = crop_window(image, (x0, y0, side)) if self.crop else image
         tensor = self.to_tensor(view)
         meta = meta.to(self.device) if meta is not None else None
 
@@ -188,8 +187,8 @@ class CTPredictor(Predictor):
             boxes = rescale_boxes(boxes, heat.shape, view.shape)
         attention = cv2.resize(heat, (view.shape[1], view.shape[0]), interpolation=cv2.INTER_LINEAR)
         if self.crop:  # from the battery-outline window back to the input's pixels
-            boxes = _uncrop_boxes(boxes, x0, y0, image.shape)
-            attention = _uncrop_map(attention, x0, y0, image.shape)
+            boxes = uncrop_boxes(boxes, (x0, y0, side), image.shape)
+            attention = uncrop_map(attention, (x0, y0, side), image.shape)
         return CTPrediction(
             label=label,
             probabilities={name: float(p) for name, p in zip(self.class_names, probs.tolist())},
@@ -202,34 +201,3 @@ class CTPredictor(Predictor):
             explained_class=self.class_names[explanation.target],
             explainer=self.explainer.name,
         )
-
-
-def _crop_pad(image: np.ndarray, x0: int, y0: int, side: int) -> np.ndarray:
-    """The ``side`` x ``side`` window at ``(x0, y0)``, padded with the border median (as in training)."""
-    fill = float(np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])))
-    out = np.full((side, side), fill, image.dtype)
-    h, w = image.shape
-    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + side, w), min(y0 + side, h)
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = image[sy0:sy1, sx0:sx1]
-    return out
-
-
-def _uncrop_boxes(boxes: list[dict], x0: int, y0: int, shape: tuple[int, int]) -> list[dict]:
-    out = []
-    for b in boxes:
-        x, y, w, h = b["box"]
-        left, top = max(0, x + x0), max(0, y + y0)
-        right, bottom = min(shape[1], x + x0 + w), min(shape[0], y + y0 + h)
-        if right > left and bottom > top:
-            out.append({**b, "box": [left, top, right - left, bottom - top]})
-    return out
-
-
-def _uncrop_map(heat: np.ndarray, x0: int, y0: int, shape: tuple[int, int]) -> np.ndarray:
-    out = np.zeros(shape, np.float32)
-    side = heat.shape[0]
-    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + side, shape[1]), min(y0 + side, shape[0])
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0:sy1, sx0:sx1] = heat[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0]
-    return out

@@ -85,7 +85,7 @@ class RGBPredictor(Predictor):
 
     def resolve_threshold(self, threshold: float | None) -> float:
         """Build the anomaly detector with ``threshold`` (else the card's) and return its threshold."""
-        from training.anomaly import AnomalyDetector
+        from training.anomaly import AnomalyDetector, RGBCrop
 
         self.detector = AnomalyDetector(
             self.model,
@@ -97,6 +97,7 @@ class RGBPredictor(Predictor):
             error_scale=self.score_stats.get("error_scale"),
             score_scale=self.score_stats.get("score_scale"),
             device=self.device,
+            crop=RGBCrop.from_card(self.card, self.input_hw[0]),
         )
         return self.detector.threshold
 

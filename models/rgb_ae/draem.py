@@ -35,10 +35,17 @@ class DiscriminativeHead(nn.Module):
             skip connections, so the map keeps the stem's resolution.
         stem_stride: 1 keeps the input resolution throughout; 2 runs the whole U-Net at half
             resolution (about 4x cheaper) and upsamples the logits bilinearly at the end.
+        stage_convs: 3x3 convolutions per stage (stem and each encoder stage); with 2 or more,
+            each decoder stage also refines the sum of its upsampled input and skip with one
+            convolution (a classic U-Net block: sharper maps for thin scratches).
     """
 
     def __init__(
-        self, in_chans: int = 6, channels: Sequence[int] = (16, 32, 64), stem_stride: int = 1
+        self,
+        in_chans: int = 6,
+        channels: Sequence[int] = (16, 32, 64),
+        stem_stride: int = 1,
+        stage_convs: int = 1,
     ) -> None:
         super().__init__()
         channels = [int(c) for c in channels]
@@ -46,15 +53,21 @@ class DiscriminativeHead(nn.Module):
             raise ConfigError(f"head_channels must be a non-empty list of positive widths, got {channels}.")
         if stem_stride not in (1, 2):
             raise ConfigError(f"head_stem_stride must be 1 or 2, got {stem_stride}.")
+        if stage_convs < 1:
+            raise ConfigError(f"head_stage_convs must be at least 1, got {stage_convs}.")
         self.stem_stride = stem_stride
-        self.stem = _conv_bn_relu(in_chans, channels[0], stride=stem_stride)
-        self.down = nn.ModuleList(
-            _conv_bn_relu(a, b, stride=2) for a, b in zip([channels[0]] + channels[:-1], channels)
-        )
+        extra = stage_convs - 1
+
+        def stage(a: int, b: int, stride: int) -> nn.Module:
+            first = _conv_bn_relu(a, b, stride=stride)  # a bare block when extra == 0: old checkpoints load
+            return nn.Sequential(first, *(_conv_bn_relu(b, b) for _ in range(extra))) if extra else first
+
+        self.stem = stage(in_chans, channels[0], stem_stride)
+        self.down = nn.ModuleList(stage(a, b, 2) for a, b in zip([channels[0]] + channels[:-1], channels))
         widths = list(reversed(channels))
-        self.up = nn.ModuleList(
-            _upsample(a, b, "transpose") for a, b in zip(widths, widths[1:] + [channels[0]])
-        )
+        targets = widths[1:] + [channels[0]]
+        self.up = nn.ModuleList(_upsample(a, b, "transpose") for a, b in zip(widths, targets))
+        self.fuse = nn.ModuleList(_conv_bn_relu(b, b) if extra else nn.Identity() for b in targets)
         self.out = nn.Conv2d(channels[0], 1, 3, padding=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -64,8 +77,8 @@ class DiscriminativeHead(nn.Module):
             h = stage(h)
             skips.append(h)
         skips.pop()  # the deepest map is h itself
-        for stage in self.up:
-            h = stage(h) + skips.pop()
+        for stage, fuse in zip(self.up, self.fuse):
+            h = fuse(stage(h) + skips.pop())
         logits = self.out(h)
         if self.stem_stride > 1:
             logits = F.interpolate(logits, size=x.shape[-2:], mode="bilinear", align_corners=False)
@@ -86,6 +99,7 @@ class DRAEM(nn.Module):
         head_channels: Widths of the discriminative U-Net.
         head_stem_stride: 2 runs the discriminative U-Net at half resolution (see
             :class:`DiscriminativeHead`).
+        head_stage_convs: Convolutions per head stage (see :class:`DiscriminativeHead`).
         head_input: ``"both"`` (DRAEM: image ++ reconstruction) or ``"image"`` (the head sees the
             image only; the reconstruction is still trained and returned by ``forward``). With
             a CPU training budget the reconstruction stays blurry everywhere, and a head that
@@ -101,6 +115,7 @@ class DRAEM(nn.Module):
         head_channels: Sequence[int] = (16, 32, 64),
         head_stem_stride: int = 1,
         head_input: str = "both",
+        head_stage_convs: int = 1,
     ) -> None:
         super().__init__()
         if head_input not in ("both", "image"):
@@ -108,7 +123,9 @@ class DRAEM(nn.Module):
         self.head_input = head_input
         head_chans = 2 * in_chans if head_input == "both" else in_chans
         self.reconstructive = ConvAutoEncoder(in_chans, channels, latent_channels, upsample=upsample)
-        self.discriminative = DiscriminativeHead(head_chans, head_channels, head_stem_stride)
+        self.discriminative = DiscriminativeHead(
+            head_chans, head_channels, head_stem_stride, head_stage_convs
+        )
         self.downsample_factor = max(
             self.reconstructive.downsample_factor, head_stem_stride * 2 ** len(head_channels)
         )
@@ -151,6 +168,7 @@ def draem_fast(
     head_channels: Sequence[int] = (24, 32, 48, 64),
     head_stem_stride: int = 2,
     head_input: str = "both",
+    head_stage_convs: int = 1,
 ) -> DRAEM:
     """CPU-sized DRAEM: a compact autoencoder and a four-stage U-Net head run at half resolution.
 
@@ -158,4 +176,13 @@ def draem_fast(
     stain), and at half resolution a training step costs a fraction of :func:`draem`'s, so it can
     be trained for thousands of steps on a shared CPU.
     """
-    return DRAEM(in_chans, channels, latent_channels, upsample, head_channels, head_stem_stride, head_input)
+    return DRAEM(
+        in_chans,
+        channels,
+        latent_channels,
+        upsample,
+        head_channels,
+        head_stem_stride,
+        head_input,
+        head_stage_convs,
+    )

@@ -10,6 +10,7 @@ import torch
 
 from training.anomaly import (
     CORRUPTIONS,
+    MASK_LEVEL,
     AnomalyDetector,
     CorruptionConfig,
     ScoreConfig,
@@ -185,22 +186,49 @@ def test_detector_refuses_nan_threshold():
 # training-time corruptions
 
 
+def _textured(size: int = 64) -> torch.Tensor:
+    """A photo-like test image: smooth gradient plus stripes (so a pasted patch is visible)."""
+    ys, xs = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
+    stripes = 0.2 * torch.sin(xs * 40) + 0.1 * torch.cos(ys * 17)
+    return torch.stack([0.4 + 0.3 * ys + stripes, 0.5 + stripes, 0.6 - 0.3 * xs]).clamp(0, 1)
+
+
 @pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
-def test_each_corruption_changes_a_local_region(kind):
-    image = torch.full((3, 64, 64), 0.5)
-    out = CORRUPTIONS[kind](image.clone(), torch.Generator().manual_seed(3))
+def test_each_corruption_changes_a_local_region_and_reports_it(kind):
+    image = _textured()
+    out, strength = CORRUPTIONS[kind](image.clone(), None, torch.Generator().manual_seed(3))
     assert out.shape == image.shape and float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    assert strength.shape == image.shape[1:]
     changed = (out - image).abs().amax(dim=0) > 0.02
     assert 0 < int(changed.sum()) < 0.5 * changed.numel()  # something, but not the whole image
+    # what the corruption reports as drawn is where the image changed
+    assert bool(changed[strength > MASK_LEVEL].any())
+    assert not bool(changed[strength == 0].any())
 
 
-def test_corrupt_batch_probability_and_determinism():
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_corruptions_start_inside_the_region(kind):
+    image = _textured(96)
+    region = torch.zeros(96, 96)
+    region[60:80, 10:30] = 1.0
+    for seed in range(5):
+        _, strength = CORRUPTIONS[kind](image.clone(), region, torch.Generator().manual_seed(seed))
+        ys, xs = torch.nonzero(strength > MASK_LEVEL, as_tuple=True)
+        # a stroke may run out of the box, but every corruption starts in it
+        assert float((region[ys, xs] > 0).float().max()) == 1.0
+        centroid = (float(ys.float().mean()), float(xs.float().mean()))
+        assert math.dist(centroid, (70.0, 20.0)) < 40.0
+
+
+def test_corrupt_batch_probability_mask_and_determinism():
     images = torch.rand(6, 3, 32, 32)
-    assert torch.equal(corrupt_batch(images, CorruptionConfig(p=0.0)), images)
-    a = corrupt_batch(images, CorruptionConfig(p=1.0), torch.Generator().manual_seed(0))
-    b = corrupt_batch(images, CorruptionConfig(p=1.0), torch.Generator().manual_seed(0))
-    assert torch.equal(a, b)
+    clean, empty = corrupt_batch(images, CorruptionConfig(p=0.0))
+    assert torch.equal(clean, images) and empty.shape == (6, 1, 32, 32) and float(empty.sum()) == 0
+    a, mask_a = corrupt_batch(images, CorruptionConfig(p=1.0), torch.Generator().manual_seed(0))
+    b, mask_b = corrupt_batch(images, CorruptionConfig(p=1.0), torch.Generator().manual_seed(0))
+    assert torch.equal(a, b) and torch.equal(mask_a, mask_b)
     assert all(not torch.equal(a[i], images[i]) for i in range(6))
+    assert all(float(mask_a[i].sum()) > 0 for i in range(6))
     assert torch.equal(images, images.clone())  # the input batch is not modified in place
 
 
@@ -209,3 +237,5 @@ def test_corruption_config_validation():
         CorruptionConfig(p=1.5)
     with pytest.raises(ValueError):
         CorruptionConfig(kinds=["fire"])
+    with pytest.raises(ValueError):
+        CorruptionConfig(dice=-1.0)

@@ -10,17 +10,19 @@ From pixels to a decision:
 4. :func:`binary_metrics` -- the contract's evaluation keys for ``score > threshold``.
 
 Training-time :mod:`~training.anomaly.corruptions` turn the autoencoder into a denoising one;
+:class:`RGBCrop` cuts the battery out of the photo (train and run time alike);
 :class:`AnomalyDetector` is the run-time side (model + score method + threshold from a card).
 """
 
 from training.anomaly.corruptions import (
     CORRUPTIONS,
+    MASK_LEVEL,
     CorruptionConfig,
     corrupt_batch,
-    corruption_mask,
     register_corruption,
 )
-from training.anomaly.detector import AnomalyDetector, resize_rgb
+from training.anomaly.crop import RGBCrop, battery_box, resize_square
+from training.anomaly.detector import AnomalyDetector
 from training.anomaly.scores import (
     SCORE_METHODS,
     ScoreConfig,
@@ -41,23 +43,25 @@ from training.anomaly.threshold import (
 
 __all__ = [
     "CORRUPTIONS",
+    "MASK_LEVEL",
     "SCORE_METHODS",
     "AnomalyDetector",
+    "RGBCrop",
     "CorruptionConfig",
     "ScoreConfig",
     "ThresholdError",
     "ThresholdResult",
     "anomaly_scores",
+    "battery_box",
     "binary_metrics",
     "check_scores",
     "corrupt_batch",
-    "corruption_mask",
     "defect_probability",
     "error_map",
     "gaussian_blur",
     "model_error_map",
     "register_corruption",
     "register_score",
-    "resize_rgb",
+    "resize_square",
     "youden_threshold",
 ]

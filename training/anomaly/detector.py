@@ -6,23 +6,16 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from inspector.window import Window, uncrop_map
+from training.anomaly.crop import RGBCrop
 from training.anomaly.scores import ScoreConfig, anomaly_scores, error_map, gaussian_blur
 from training.anomaly.threshold import ThresholdError, defect_probability
 
-__all__ = ["AnomalyDetector", "resize_rgb"]
-
-
-def resize_rgb(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize a uint8 ``H x W x 3`` image to ``size x size`` (area interpolation when shrinking)."""
-    if image.shape[0] == size and image.shape[1] == size:
-        return image
-    shrink = image.shape[0] > size or image.shape[1] > size
-    return cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+__all__ = ["AnomalyDetector"]
 
 
 class AnomalyDetector:
@@ -40,6 +33,8 @@ class AnomalyDetector:
             worst normal pixels" and boxes are drawn above it.
         score_scale: Logistic scale for :func:`defect_probability`.
         device: Torch device for inference.
+        crop: How a photo becomes the model input (default: the whole photo resized, as the
+            first checkpoints were trained).
     """
 
     def __init__(
@@ -53,6 +48,7 @@ class AnomalyDetector:
         error_scale: float | None = None,
         score_scale: float | None = None,
         device: str | torch.device = "cpu",
+        crop: RGBCrop | None = None,
     ) -> None:
         if threshold is None or not math.isfinite(float(threshold)):
             raise ThresholdError(f"the RGB threshold {threshold!r} is not a finite number.")
@@ -65,6 +61,11 @@ class AnomalyDetector:
         self.std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, -1, 1, 1)
         self.error_scale = float(error_scale) if error_scale else None
         self.score_scale = float(score_scale) if score_scale else max(abs(self.threshold) * 0.1, 1e-8)
+        self.crop = crop if crop is not None else RGBCrop(self.input_size, enabled=False)
+        if self.crop.size != self.input_size:
+            raise ValueError(
+                f"crop size {self.crop.size} differs from the model input size {self.input_size}"
+            )
 
     @classmethod
     def from_checkpoint(cls, path: str, device: str | torch.device = "cpu") -> AnomalyDetector:
@@ -93,14 +94,15 @@ class AnomalyDetector:
             error_scale=stats.get("error_scale"),
             score_scale=stats.get("score_scale"),
             device=device,
+            crop=RGBCrop.from_card(card, int(card["input_size"])),
         )
 
-    def preprocess(self, images: Sequence[np.ndarray] | np.ndarray) -> torch.Tensor:
-        """uint8 ``H x W x 3`` image(s) -> normalised ``[B, 3, S, S]`` float tensor."""
+    def preprocess(self, images: Sequence[np.ndarray] | np.ndarray) -> tuple[torch.Tensor, list[Window]]:
+        """uint8 ``H x W x 3`` image(s) -> normalised ``[B, 3, S, S]`` float tensor and the crop windows."""
         batch = [images] if isinstance(images, np.ndarray) and images.ndim == 3 else list(images)
-        arrays = [resize_rgb(img, self.input_size) for img in batch]
-        x = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).float().div_(255.0).to(self.device)
-        return (x - self.mean) / self.std
+        views, windows, _ = zip(*(self.crop(img) for img in batch))
+        x = torch.from_numpy(np.stack(views)).permute(0, 3, 1, 2).float().div_(255.0).to(self.device)
+        return (x - self.mean) / self.std, list(windows)
 
     @torch.no_grad()
     def score_tensor(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,11 +123,16 @@ class AnomalyDetector:
             float32 ``H x W`` array at the input image's resolution in ``[0, 1]`` (0.5 = the worst
             pixel error seen on normal validation images).
         """
-        scores, maps = self.score_tensor(self.preprocess(image))
+        x, windows = self.preprocess(image)
+        scores, maps = self.score_tensor(x)
         score = float(scores[0])
-        emap = F.interpolate(maps[:1, None], size=image.shape[:2], mode="bilinear", align_corners=False)[0, 0]
+        if self.crop.enabled:  # from the battery window back to the photo's pixels (0 outside)
+            emap = uncrop_map(maps[0].cpu().numpy(), windows[0], image.shape)
+        else:
+            emap = F.interpolate(maps[:1, None], size=image.shape[:2], mode="bilinear", align_corners=False)
+            emap = emap[0, 0].cpu().numpy()
         scale = 2.0 * self.error_scale if self.error_scale else float(emap.max()) or 1.0
-        unit = (emap / scale).clamp_(0.0, 1.0).cpu().numpy().astype(np.float32)
+        unit = np.clip(emap / scale, 0.0, 1.0).astype(np.float32)
         return {
             "score": score,
             "threshold": self.threshold,

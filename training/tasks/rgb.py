@@ -4,7 +4,10 @@ Recipe: the autoencoder learns to reconstruct *normal* photos only (defects in t
 are dropped), with an MSE loss, through the shared :class:`training.loop.Trainer`. With
 ``corrupt.p > 0`` it is a denoising autoencoder: the input is a normal photo with synthetic
 stains/strokes/spots drawn on it (:mod:`training.anomaly.corruptions`) and the target the clean
-photo, so it learns to remove what does not look normal. Each epoch is
+photo, so it learns to remove what does not look normal; a DRAEM model's head also learns to
+segment the drawn corruptions (BCE, plus soft Dice with ``corrupt.dice``). With ``data.crop`` the
+photo is first cut down to the battery (:class:`training.anomaly.RGBCrop`, the same crop at run
+time) and the corruptions are drawn inside the battery box. Each epoch is
 validated on the normals *and* defects of the val split: the monitor is the val ROC-AUC of the
 anomaly score. After training, the best weights score the val split once more and
 :func:`training.anomaly.youden_threshold` picks the threshold there (never on train, never on
@@ -13,7 +16,7 @@ test split, if present, is scored with that fixed threshold.
 
 Example::
 
-    python -m inspector train rgb --config training/configs/rgb_default.yaml --data data/seed0 --out runs/rgb
+    python -m inspector train rgb --config training/configs/rgb_draem.yaml --data data/seed0 --out runs/rgb
     python -m inspector evaluate rgb --checkpoint runs/rgb/best.safetensors --data data/seed1 \
         --json runs/rgb/eval.json --report runs/rgb/report
 """
@@ -41,20 +44,20 @@ from models.rgb_ae import create_model
 from training.anomaly import (
     AnomalyDetector,
     CorruptionConfig,
+    RGBCrop,
     ScoreConfig,
     ThresholdError,
     anomaly_scores,
     binary_metrics,
     check_scores,
     corrupt_batch,
-    corruption_mask,
     error_map,
     gaussian_blur,
-    resize_rgb,
     youden_threshold,
 )
 from training.checkpoint import save_checkpoint
 from training.config import TrainConfig, load_config, param, to_dict
+from training.losses.localisation import soft_dice_loss
 from training.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -93,6 +96,9 @@ class RGBDataConfig:
     batch_size: int = param(16, gt=0)
     num_workers: int = param(0, ge=0)
     hflip: bool = False  # random horizontal flips of the training normals
+    rot90: bool = False  # random quarter turns and vertical flips too (batteries lie any way round)
+    crop: bool = False  # cut the battery out of the photo first (training.anomaly.crop)
+    crop_margin: float = param(0.08, ge=0.0, le=1.0, help="battery crop margin (share of its long side)")
     train_split: str = "train"
     val_split: str = "val"
     test_split: str = "test"
@@ -110,25 +116,33 @@ class RGBConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
+def data_crop(data: RGBDataConfig) -> RGBCrop:
+    """The photo-to-input crop a data config asks for."""
+    return RGBCrop(data.input_size, data.crop_margin, enabled=data.crop)
+
+
 # --------------------------------------------------------------------------------------------------
 # data
 
 
 class RGBImages(Dataset):
-    """RGB rows of a dataset split, resized exactly as :class:`AnomalyDetector` does at run time.
+    """RGB rows of a dataset split, cropped and resized exactly as :class:`AnomalyDetector` does at run time.
 
     Images are decoded once (through :func:`inspector.imageio.load_image`) and kept as uint8
     arrays at model resolution, so every epoch after the first costs no decoding.
 
     Args:
         data_dir: Dataset folder with ``manifest.csv``.
-        split: Manifest split to read.
-        input_size: Square side the images are resized to.
+        split: Manifest split to read (``"all"``: every RGB row, e.g. a dataset from an unseen seed).
+        crop: The :class:`~training.anomaly.RGBCrop` (its ``size`` is the model input side); an
+            ``int`` resizes the whole photo to that side.
         normals_only: Keep only ``is_defect == 0`` rows (the training set of the autoencoder).
         limit: Keep at most this many rows (first rows of the split, after filtering).
         hflip: Randomly flip images horizontally (training augmentation).
+        rot90: Randomly turn images by quarter turns and flip them vertically too.
 
-    Items are ``{"image": FloatTensor[3, S, S] in [0, 1], "is_defect": int, "label": str, "path": str}``.
+    Items are ``{"image": FloatTensor[3, S, S] in [0, 1], "region": FloatTensor[1, S, S] (the
+    battery box, where synthetic defects are drawn), "is_defect": int, "label": str, "path": str}``.
 
     Raises:
         InputError: The split has no RGB rows.
@@ -138,16 +152,17 @@ class RGBImages(Dataset):
         self,
         data_dir: str | Path,
         split: str,
-        input_size: int,
+        crop: RGBCrop | int,
         normals_only: bool = False,
         limit: int | None = None,
         hflip: bool = False,
+        rot90: bool = False,
     ) -> None:
         from training.manifest import read_manifest
 
         self.root = Path(data_dir)
         frame = read_manifest(self.root, check_files=False)
-        rows = frame[(frame["modality"] == "rgb") & (frame["split"] == split)]
+        rows = frame[(frame["modality"] == "rgb") & ((frame["split"] == split) | (split == "all"))]
         if normals_only:
             rows = rows[rows["is_defect"] == 0]
         if limit is not None:
@@ -158,27 +173,35 @@ class RGBImages(Dataset):
         self.paths = rows["image_path"].tolist()
         self.labels = rows["label"].tolist()
         self.is_defect = rows["is_defect"].astype(int).tolist()
-        self.input_size = int(input_size)
+        self.crop = crop if isinstance(crop, RGBCrop) else RGBCrop(int(crop), enabled=False)
+        self.input_size = self.crop.size
         self.hflip = hflip
-        self._cache: dict[int, np.ndarray] = {}
+        self.rot90 = rot90
+        self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def load(self, index: int) -> np.ndarray:
-        """The uint8 ``S x S x 3`` image of row ``index`` (cached)."""
+    def load(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """The uint8 ``S x S x 3`` model view of row ``index`` and its battery-box region (cached)."""
         if index not in self._cache:
-            image = load_image(self.root / self.paths[index], "rgb")
-            self._cache[index] = resize_rgb(image, self.input_size)
+            view, _, region = self.crop(load_image(self.root / self.paths[index], "rgb"))
+            self._cache[index] = (view, region)
         return self._cache[index]
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        image = self.load(index)
-        if self.hflip and torch.rand(()) < 0.5:
-            image = image[:, ::-1]
+        image, region = self.load(index)
+        if self.rot90:
+            turns = int(torch.randint(4, ()))
+            image, region = np.rot90(image, turns), np.rot90(region, turns)
+            if torch.rand(()) < 0.5:
+                image, region = image[::-1], region[::-1]
+        if (self.hflip or self.rot90) and torch.rand(()) < 0.5:
+            image, region = image[:, ::-1], region[:, ::-1]
         tensor = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).float().div_(255.0)
         return {
             "image": tensor,
+            "region": torch.from_numpy(np.ascontiguousarray(region))[None],
             "is_defect": self.is_defect[index],
             "label": self.labels[index],
             "path": self.paths[index],
@@ -214,8 +237,7 @@ class RGBAnomalyTask(Task):
             return {"loss": F.mse_loss(self.model(clean), clean)}
         # denoising: reconstruct the clean normal image from a synthetically corrupted copy,
         # with the corrupted pixels weighted up so that removing them is learnt early
-        corrupted = corrupt_batch(clean, self.config.corrupt)
-        mask = corruption_mask(clean, corrupted)
+        corrupted, mask = corrupt_batch(clean, self.config.corrupt, regions=batch.get("region"))
         weight = self.config.corrupt.weight
         reconstruction = self.model(corrupted)
         squared = (reconstruction - clean).pow(2)
@@ -224,6 +246,9 @@ class RGBAnomalyTask(Task):
             logits = self.model.segment(corrupted, reconstruction.detach())
             pos_weight = torch.tensor(max(weight, 1.0), device=logits.device)
             out["seg_loss"] = F.binary_cross_entropy_with_logits(logits, mask, pos_weight=pos_weight)
+            if self.config.corrupt.dice > 0:
+                out["dice_loss"] = soft_dice_loss(torch.sigmoid(logits), mask)
+                out["seg_loss"] = out["seg_loss"] + self.config.corrupt.dice * out["dice_loss"]
             out["loss"] = out["loss"] + out["seg_loss"]
         return out
 
@@ -257,6 +282,7 @@ class RGBAnomalyTask(Task):
             "model_kwargs": dict(cfg.model.kwargs),
             "class_names": CLASS_NAMES,
             "input_size": cfg.data.input_size,
+            "preprocessing": data_crop(cfg.data).to_card(),
             "normalisation": {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]},
             "threshold": self.threshold,
             "threshold_method": "youden_j_on_val",
@@ -364,7 +390,7 @@ def evaluate_checkpoint(
         InputError: The split has no RGB images.
     """
     detector = AnomalyDetector.from_checkpoint(str(checkpoint))
-    dataset = RGBImages(data_dir, split, detector.input_size, limit=limit)
+    dataset = RGBImages(data_dir, split, detector.crop, limit=limit)
     scored = score_dataset(detector.model, dataset, detector.score)
     metrics = binary_metrics(scored["is_defect"], scored["score"], detector.threshold)
     predicted = scored["score"] > detector.threshold
@@ -429,10 +455,11 @@ def train(config: RGBConfig, data_dir: str | Path, out_dir: str | Path) -> dict[
             f"{config.model.architecture!r} learns from synthetic corruptions: set corrupt.p > 0."
         )
     d = config.data
+    crop = data_crop(d)
     train_set = RGBImages(
-        data_dir, d.train_split, d.input_size, normals_only=True, limit=d.limit, hflip=d.hflip
+        data_dir, d.train_split, crop, normals_only=True, limit=d.limit, hflip=d.hflip, rot90=d.rot90
     )
-    val_set = RGBImages(data_dir, d.val_split, d.input_size, limit=d.limit)
+    val_set = RGBImages(data_dir, d.val_split, crop, limit=d.limit)
     log.info("rgb autoencoder: %d normal training images, %d validation images", len(train_set), len(val_set))
     task = RGBAnomalyTask(model, config, data_fingerprint=dataset_fingerprint(data_dir))
     trainer = Trainer(task, config.train, out_dir, resolved_config=config)
@@ -471,7 +498,7 @@ def train(config: RGBConfig, data_dir: str | Path, out_dir: str | Path) -> dict[
 def _score_test(model: nn.Module, config: RGBConfig, data_dir: str | Path, threshold: float) -> dict | None:
     try:
         test_set = RGBImages(
-            data_dir, config.data.test_split, config.data.input_size, limit=config.data.limit
+            data_dir, config.data.test_split, data_crop(config.data), limit=config.data.limit
         )
     except InputError:
         log.info("no %r split: skipping test metrics", config.data.test_split)

@@ -215,3 +215,44 @@ def test_draem_without_corruptions_is_a_config_error(dataset, tmp_path):
     )
     with pytest.raises(ConfigError, match="corrupt.p"):
         train_from_cli(config, dataset, tmp_path / "run")
+
+
+def _battery_photo(rng: np.random.Generator, label: str, size: int = 96) -> np.ndarray:
+    """A small battery (casing + label) on a smooth background; defects drawn on the casing."""
+    image = np.empty((size, size, 3), np.uint8)
+    image[...] = (60 + rng.integers(0, 20), 90, 140)
+    x, y = rng.integers(20, 30, size=2)
+    image[y : y + 50, x : x + 30] = (30, 60, 170)
+    image[y + 18 : y + 28, x : x + 30] = (235, 235, 235)
+    if label != "normal":
+        image[y + 32 : y + 42, x + 6 : x + 24] = (250, 250, 250) if label == "scratch" else (20, 10, 0)
+    return image
+
+
+def test_shipped_rgb_recipe_crops_to_the_battery_and_maps_back(tmp_path):
+    """The shipped config (DRAEM head, battery crop, quarter turns, Dice) end to end on tiny data."""
+    from training.config import load_config
+    from training.tasks.rgb import RGBConfig, train
+
+    rng = np.random.default_rng(0)
+    root = make_rgb_dataset(tmp_path / "data", {"train": {"normal": 16}, "val": {"normal": 4, "damage": 4}})
+    frame = pd.read_csv(root / "manifest.csv")
+    for path, label in zip(frame["image_path"], frame["label"]):
+        Image.fromarray(_battery_photo(rng, label)).save(root / path)
+    shipped = CONFIG.parent / "rgb_draem.yaml"
+    overrides = {"train.epochs": 10, "data.input_size": 32, "data.batch_size": 4, "train.progress_bar": False}
+    result = train(load_config(shipped, RGBConfig, overrides), root, tmp_path / "run")
+    card = load_card(tmp_path / "run" / "best")
+    assert card["preprocessing"]["crop"] == "battery_box" and math.isfinite(result["threshold"])
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert history[0]["train_dice_loss"] > 0
+    detector = AnomalyDetector.from_checkpoint(str(tmp_path / "run" / "best.safetensors"))
+    assert detector.crop.enabled and detector.crop.size == 32
+    photo = _battery_photo(rng, "damage")
+    out = detector.predict(photo)
+    assert out["error_map"].shape == photo.shape[:2]
+    # outside the crop window around the battery there is no error
+    x0, y0, side = detector.crop.window(photo)
+    outside = np.ones(photo.shape[:2], bool)
+    outside[max(y0, 0) : y0 + side, max(x0, 0) : x0 + side] = False
+    assert outside.any() and float(out["error_map"][outside].max()) == 0.0
