@@ -31,6 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="use at most N training images")
     p.add_argument("--val-limit", type=int, help="use at most N validation images")
     p.add_argument("--config-dir", help="folder of the presets (default: training/configs/gain)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="runs trained in parallel, one thread each (default: 1; 2 on 2 cores)",
+    )
     p.set_defaults(func=run)
 
 
@@ -57,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
         plan.config_dir = Path(args.config_dir)
     if not plan.strategies:
         raise InputError("--strategies is empty")
-    summary = run_ablation(args.data, args.out, plan, eval_dir=args.eval_data)
+    if args.workers < 1:
+        raise InputError(f"--workers must be at least 1, got {args.workers}")
+    summary = run_ablation(args.data, args.out, plan, eval_dir=args.eval_data, workers=args.workers)
     print(markdown_table(summary))
     print(f"\nreport: {Path(args.out) / 'ablation.md'}")
     return 0

@@ -137,3 +137,17 @@ def test_ablation_writes_report_and_resumes(tiny_shortcut_dataset: Path, tmp_pat
     stamp = result.stat().st_mtime_ns
     run_ablation(tiny_shortcut_dataset, tmp_path, plan, progress=False)  # everything done: no retraining
     assert result.stat().st_mtime_ns == stamp
+
+
+@pytest.mark.slow
+def test_parallel_ablation_gives_the_same_results_as_serial(tiny_shortcut_dataset: Path, tmp_path: Path) -> None:
+    """Two worker processes: same runs, same metrics (each run is seeded), report in plan order."""
+    from training.ablation import AblationPlan, run_ablation
+
+    plan = AblationPlan(strategies=["S1", "S3"], overrides={**TINY, "train.epochs": 1}, gallery_images=2)
+    serial = run_ablation(tiny_shortcut_dataset, tmp_path / "serial", plan, progress=False)
+    parallel = run_ablation(tiny_shortcut_dataset, tmp_path / "parallel", plan, progress=False, workers=2)
+    assert [(r["strategy"], r["seed"]) for r in parallel["runs"]] == [("S1", 0), ("S3", 0)]
+    for a, b in zip(serial["runs"], parallel["runs"]):
+        assert a["metrics"]["test"]["accuracy"] == pytest.approx(b["metrics"]["test"]["accuracy"])
+        assert a["metrics"]["test"]["cam_iou"] == pytest.approx(b["metrics"]["test"]["cam_iou"], abs=1e-6)
