@@ -72,7 +72,11 @@ def main() -> None:
         for strategy, entry in summary["strategies"].items():
             total += entry["seconds"] * len(entry["seeds"])
             print(f"{strategy}: {entry['seconds']:.0f} s per run, {entry['seconds_per_epoch']:.1f} s/epoch")
-        print(f"whole ablation: {total / 60:.1f} min")
+        print(f"whole ablation: {total / 60:.1f} min of training runs", end="")
+        if summary.get("wall_seconds"):
+            print(f", {summary['wall_seconds'] / 60:.1f} min wall with {summary.get('workers', 1)} worker(s)")
+        else:
+            print()
 
 
 if __name__ == "__main__":

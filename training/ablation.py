@@ -244,6 +244,7 @@ def run_ablation(
     for strategy in dict.fromkeys(s for s, _ in runs):
         plan.config_path(strategy)  # fail on a typo before any training
     results: list[dict[str, Any]] = []
+    start = time.perf_counter()
     todo = []
     for strategy, seed in runs:
         done = out / "runs" / f"{strategy}_seed{seed}" / "result.json"
@@ -261,7 +262,7 @@ def run_ablation(
             bar.set_postfix(done=f"{result['strategy']}/seed{result['seed']}")
             log.info(
                 "%s seed %d: %.0f s (%.1f s/epoch); test acc %.3f cam_iou %s; shift acc %.3f",
-                strategy, seed, result["total_seconds"], result["seconds_per_epoch"] or float("nan"),
+                result["strategy"], result["seed"], result["total_seconds"], result["seconds_per_epoch"] or float("nan"),
                 result["metrics"]["test"]["accuracy"], _fmt(result["metrics"]["test"]["cam_iou"]),
                 result["metrics"]["test_shift"]["accuracy"],
             )  # fmt: skip
@@ -270,7 +271,11 @@ def run_ablation(
     order = {run: i for i, run in enumerate(runs)}
     results.sort(key=lambda r: order.get((r["strategy"], r["seed"]), len(order)))
     summary = aggregate(results, plan)
-    summary.update(data=str(data_dir), eval_data=str(eval_dir), overrides=dict(plan.overrides))
+    summary.update(
+        data=str(data_dir), eval_data=str(eval_dir), overrides=dict(plan.overrides), workers=workers
+    )
+    # wall time of the whole ablation: only known when this call trained every run
+    summary["wall_seconds"] = time.perf_counter() - start if len(todo) == len(runs) else None
     write_report(summary, out)
     return summary
 
@@ -345,6 +350,9 @@ def markdown_table(summary: Mapping[str, Any]) -> str:
     lines.append("| Time / run | " + " | ".join(secs) + " |" + " |" * len(names))
     seeds = [",".join(str(x) for x in table[s]["seeds"]) for s in names]
     lines.append("| Seeds | " + " | ".join(seeds) + " |" + " |" * len(names))
+    if summary.get("wall_seconds"):
+        workers = summary.get("workers", 1)
+        lines += ["", f"Whole ablation: {summary['wall_seconds'] / 60:.1f} min wall with {workers} worker(s)."]
     return "\n".join(lines)
 
 

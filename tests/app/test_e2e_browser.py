@@ -11,29 +11,15 @@ import json
 import logging
 import os
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import REPO, ct_png, rgb_png
+from inspector.ui.browser import CHROMIUM, CHROMIUM_ARGS, VERDICT_HEADING, streamlit_server
+from tests.app.conftest import ct_png, rgb_png
 
 log = logging.getLogger(__name__)
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VERDICT_HEADING = re.compile(r"(정상|내부불량|외부불량|복합불량) · ")
 
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (run `make browser`)"),
@@ -41,16 +27,9 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(shipped, tmp_path):
     """``streamlit run app.py`` on a free localhost port, pointed at the tiny test models."""
-    port = _free_port()
     env = {
         **os.environ,
         "INSPECTOR_CHECKPOINTS_DIR": str(shipped["checkpoints"]),
@@ -58,34 +37,11 @@ def server(shipped, tmp_path):
         "INSPECTOR_DOCS_DIR": str(shipped["docs"]),
         "INSPECTOR_DB_URL": f"sqlite:///{tmp_path / 'history.db'}",
     }
-    command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    logfile = (tmp_path / "streamlit.log").open("w")
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=logfile, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.3)
-        else:
-            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        logfile.close()
+        with streamlit_server(env, tmp_path / "streamlit.log") as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
 
 
 def _inspect_pair(page, run_label: str, seed: int) -> tuple[float, float]:

@@ -133,10 +133,12 @@ def test_ablation_writes_report_and_resumes(tiny_shortcut_dataset: Path, tmp_pat
         assert (tmp_path / name).is_file(), name
     table = (tmp_path / "ablation.md").read_text()
     assert "| **CAM-IoU** |" in table and "S1 shift" in table
+    assert summary["wall_seconds"] > 0 and "Whole ablation:" in table
     result = tmp_path / "runs" / "S1_seed0" / "result.json"
     stamp = result.stat().st_mtime_ns
-    run_ablation(tiny_shortcut_dataset, tmp_path, plan, progress=False)  # everything done: no retraining
+    resumed = run_ablation(tiny_shortcut_dataset, tmp_path, plan, progress=False)  # all done: no retraining
     assert result.stat().st_mtime_ns == stamp
+    assert resumed["wall_seconds"] is None  # nothing was trained: no wall time to report
 
 
 @pytest.mark.slow
