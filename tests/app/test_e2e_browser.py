@@ -7,6 +7,7 @@ with the VLM/VLG allowed to still be running).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -37,11 +38,12 @@ def server(shipped, tmp_path):
         "INSPECTOR_DOCS_DIR": str(shipped["docs"]),
         "INSPECTOR_DB_URL": f"sqlite:///{tmp_path / 'history.db'}",
     }
-    try:
-        with streamlit_server(env, tmp_path / "streamlit.log") as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
+    with contextlib.ExitStack() as stack:
+        try:  # only a server that fails to start is turned into a test failure here
+            url = stack.enter_context(streamlit_server(env, tmp_path / "streamlit.log"))
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        yield url
 
 
 def _inspect_pair(page, run_label: str, seed: int) -> tuple[float, float]:
