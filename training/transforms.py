@@ -254,10 +254,20 @@ class BatteryOutlineCrop(PairTransform):
         side = max(kw, kh)
         return keep[0] - (side - kw) // 2, keep[1] - (side - kh) // 2, side, keep
 
+    def crop(self, image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int]]:
+        """The training crop of one image, and its ``(x0, y0, side)`` window.
+
+        The inspector crops with this method too, so a model sees the same view in training and
+        in use (also for a battery touching the image edge); the window maps its maps and boxes
+        back with :func:`inspector.window.uncrop_map` / :func:`~inspector.window.uncrop_boxes`.
+        """
+        x0, y0, side, keep = self.window(image)
+        return _paste(image, x0, y0, side, keep, border_value(image)), (x0, y0, side)
+
     def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
         x0, y0, side, keep = self.window(image)
-        fill = border_value(image)
-        return _paste(image, x0, y0, side, keep, fill), _paste(mask, x0, y0, side, keep, 0.0)
+        cropped, _ = self.crop(image)
+        return cropped, _paste(mask, x0, y0, side, keep, 0.0)
 
 
 def _paste(

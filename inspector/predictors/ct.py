@@ -15,7 +15,7 @@ from torch import nn
 from inspector.errors import CheckpointError, InputError
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
-from inspector.window import crop_window, square_window, uncrop_boxes, uncrop_map
+from inspector.window import uncrop_boxes, uncrop_map
 
 log = logging.getLogger(__name__)
 
@@ -138,14 +138,13 @@ class CTPredictor(Predictor):
         best = max(group, key=lambda i: float(probabilities[i]))
         return is_defect, best, defect_p
 
-    def _window(self, image: np.ndarray) -> tuple[int, int, int]:
-        """``(x0, y0, side)`` of the battery-outline square window when the card crops, as in training."""
+    def _crop(self, image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int] | None]:
+        """The model's view of ``image`` and its window: the training crop when the card crops."""
         if not self.crop:
-            return 0, 0, max(image.shape)
+            return image, None
         from training.transforms import BatteryOutlineCrop
 
-        cropper = BatteryOutlineCrop()
-        return square_window(cropper.bbox(image), cropper.margin)
+        return BatteryOutlineCrop().crop(image)
 
     def predict(
         self, image: np.ndarray, battery_type: str | None = None, axis: str | None = None
@@ -166,8 +165,7 @@ class CTPredictor(Predictor):
         meta = encode_meta(battery_type, axis)
         if meta is None and self.uses_meta:
             raise InputError("this CT model needs the battery type (cell|module) and the scan axis (x|y)")
-        x0, y0, side = self._window(image)
-        view = crop_window(image, (x0, y0, side)) if self.crop else image
+        view, window = self._crop(image)
         tensor = self.to_tensor(view)
         meta = meta.to(self.device) if meta is not None else None
 
@@ -186,9 +184,9 @@ class CTPredictor(Predictor):
             )
             boxes = rescale_boxes(boxes, heat.shape, view.shape)
         attention = cv2.resize(heat, (view.shape[1], view.shape[0]), interpolation=cv2.INTER_LINEAR)
-        if self.crop:  # from the battery-outline window back to the input's pixels
-            boxes = uncrop_boxes(boxes, (x0, y0, side), image.shape)
-            attention = uncrop_map(attention, (x0, y0, side), image.shape)
+        if window is not None:  # from the battery-outline window back to the input's pixels
+            boxes = uncrop_boxes(boxes, window, image.shape)
+            attention = uncrop_map(attention, window, image.shape)
         return CTPrediction(
             label=label,
             probabilities={name: float(p) for name, p in zip(self.class_names, probs.tolist())},

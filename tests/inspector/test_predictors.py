@@ -170,3 +170,19 @@ def test_ct_battery_outline_crop_maps_boxes_back_to_the_input(tmp_path):
     x, y, w, h = box["box"]
     assert abs(x - 60) <= 2 and abs(y - 50) <= 2 and abs(w - 12) <= 3 and abs(h - 12) <= 3
     assert out.attention[:, :30].max() == 0.0  # outside the crop window nothing was looked at
+
+
+def test_ct_crop_is_the_training_crop_for_a_battery_at_the_image_edge(tmp_path, monkeypatch):
+    from training.transforms import BatteryOutlineCrop
+
+    pred = load_predictor(save_ct(tmp_path, preprocessing={"crop": "battery_outline", "resize": "area"}))
+    image = np.zeros((128, 128), np.float32)
+    image[4:124, 0:30] = 0.45  # a tall battery touching the left edge
+    image[60:64, 100:110] = 0.9  # a stamp in the square window but outside the outline + margin
+    seen = []
+    to_tensor = pred.to_tensor
+    monkeypatch.setattr(pred, "to_tensor", lambda view: seen.append(view) or to_tensor(view))
+    pred.predict(image)
+    expected, _ = BatteryOutlineCrop()(image, np.zeros_like(image))
+    np.testing.assert_array_equal(seen[0], expected)
+    assert seen[0].max() < 0.5  # the stamp is blanked, as in training
