@@ -148,7 +148,7 @@ def report_pdf(
         pdf.set_text_color(255, 255, 255)
         pdf.set_font(family, size=16)
         name = verdict_bilingual(verdict) if font is not None else verdict_label(verdict, "en")
-        banner = f"{name}  {_pct(inspection.get('confidence'))}"
+        banner = f"{name}  {format_percent(inspection.get('confidence'))}"
         pdf.cell(width, 12, clean(banner), fill=True, new_x="LMARGIN", new_y="NEXT", align="C")
         pdf.set_text_color(0, 0, 0)
     pdf.set_fill_color(244, 246, 248)
@@ -203,7 +203,7 @@ def _summary_section(inspection: Mapping[str, Any], lang: str, bilingual: bool) 
     else:
         name = "-"
     section.rows.append((t("report.verdict", lang), name))
-    section.rows.append((t("report.confidence", lang), _pct(inspection.get("confidence"))))
+    section.rows.append((t("report.confidence", lang), format_percent(inspection.get("confidence"))))
     if inspection.get("created"):
         section.rows.append((t("report.created", lang), str(inspection["created"])))
     inputs = inspection.get("inputs") or {}
@@ -220,9 +220,9 @@ def _ct_section(ct: Mapping[str, Any] | None, lang: str) -> Section:
         return section
     section.rows.append((t("report.label", lang), str(ct.get("label", "-"))))
     section.rows.append((t("report.is_defect", lang), _yes_no(ct.get("is_defect"), lang)))
-    section.rows.append((t("report.confidence", lang), _pct(ct.get("confidence"))))
+    section.rows.append((t("report.confidence", lang), format_percent(ct.get("confidence"))))
     for name, prob in _probabilities(ct.get("probabilities")):
-        section.rows.append((name, _pct(prob)))
+        section.rows.append((name, format_percent(prob)))
     section.lines += _box_lines(ct.get("boxes"), lang)
     return section
 
@@ -235,7 +235,7 @@ def _rgb_section(rgb: Mapping[str, Any] | None, lang: str) -> Section:
     section.rows.append((t("report.score", lang), _num(rgb.get("score"))))
     section.rows.append((t("report.threshold", lang), _num(rgb.get("threshold"))))
     section.rows.append((t("report.is_defect", lang), _yes_no(rgb.get("is_defect"), lang)))
-    section.rows.append((t("report.confidence", lang), _pct(rgb.get("confidence"))))
+    section.rows.append((t("report.confidence", lang), format_percent(rgb.get("confidence"))))
     section.lines += _box_lines(rgb.get("boxes"), lang)
     return section
 
@@ -342,8 +342,20 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
-def _pct(value: Any) -> str:
-    return f"{float(value):.1%}" if _is_number(value) else "-"
+def format_percent(value: Any) -> str:
+    """A probability as a percentage with one decimal, ``"-"`` when it is not a number.
+
+    Never rounds to a certainty the model did not state: 0.9997 is ``">99.9%"``, not
+    ``"100.0%"``, and 0.0003 is ``"<0.1%"``, not ``"0.0%"``.
+    """
+    if not _is_number(value) or not np.isfinite(float(value)):
+        return "-"
+    v = float(value)
+    if 0.999 < v < 1.0 and f"{v:.1%}" == "100.0%":
+        return ">99.9%"
+    if 0.0 < v < 0.001 and f"{v:.1%}" == "0.0%":
+        return "<0.1%"
+    return f"{v:.1%}"
 
 
 def _num(value: Any) -> str:

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from inspector.report import format_percent
+
 _LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 320}
 
 
@@ -20,7 +22,7 @@ def probability_bars(
     values = [float(probabilities[n]) for n in names]
     colors = ["#d62728" if n == highlight else "#1f77b4" for n in names]
     fig = go.Figure(
-        go.Bar(x=values, y=names, orientation="h", marker_color=colors, text=[f"{v:.1%}" for v in values])
+        go.Bar(x=values, y=names, orientation="h", marker_color=colors, text=[format_percent(v) for v in values])
     )
     fig.update_layout(title=title, xaxis={"range": [0, 1], "tickformat": ".0%"}, **_LAYOUT)
     fig.update_yaxes(autorange="reversed")

@@ -76,7 +76,7 @@ def inspector_panel(job: InspectionJob, inspection: dict[str, Any], pictures: di
         st.markdown(f"**{t('summary.probabilities')}**")
         for name, value in ct["probabilities"].items():
             marker = " ◀" if name == ct.get("label") else ""
-            st.progress(min(1.0, max(0.0, float(value))), text=f"{name} · {float(value):.1%}{marker}")
+            st.progress(min(1.0, max(0.0, float(value))), text=f"{name} · {report.format_percent(value)}{marker}")
 
 
 def vlm_panel(job: InspectionJob, inspection: dict[str, Any], title: bool = True) -> None:
@@ -158,7 +158,7 @@ def report_card(job: InspectionJob, inspection: dict[str, Any], pictures: dict[s
         )
         confidence = inspection.get("confidence")
         st.metric(
-            t("summary.confidence"), f"{confidence:.1%}" if isinstance(confidence, (int, float)) else "-"
+            t("summary.confidence"), report.format_percent(confidence)
         )
         st.caption(t("summary.verdict_note"))
     with right:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from inspector.pipeline import Evidence, InspectionRequest, Inspector, run_inspection
+from inspector.report import format_percent
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class InspectionJob:
                 job.add_log(stage, f"{stage.upper()} model done", inspection["timings_ms"][stage])
         job.add_log(
             "verdict",
-            f"verdict: {inspection['verdict']} ({inspection['confidence']:.1%})",
+            f"verdict: {inspection['verdict']} ({format_percent(inspection['confidence'])})",
             inspection["timings_ms"].get("analyse"),
         )
         return job

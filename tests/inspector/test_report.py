@@ -111,3 +111,12 @@ def test_sections_handle_list_probabilities_and_bad_values():
     rows = dict(sections[1].rows)
     assert rows["1"] == "75.0%"
     assert dict(sections[0].rows)["Confidence"] == "-"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.9997, ">99.9%"), (1.0, "100.0%"), (0.9994, "99.9%"), (0.5, "50.0%"), (0.0003, "<0.1%"), (0.0, "0.0%"),
+     (float("nan"), "-"), (None, "-"), (True, "-")],
+)  # fmt: skip
+def test_percent_never_rounds_to_a_certainty_the_model_did_not_state(value, text):
+    assert report.format_percent(value) == text
