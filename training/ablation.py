@@ -274,10 +274,33 @@ def run_ablation(
     summary.update(
         data=str(data_dir), eval_data=str(eval_dir), overrides=dict(plan.overrides), workers=workers
     )
+    wall = time.perf_counter() - start
     # wall time of the whole ablation: only known when this call trained every run
-    summary["wall_seconds"] = time.perf_counter() - start if len(todo) == len(runs) else None
+    summary["wall_seconds"] = wall if len(todo) == len(runs) else None
+    summary["sessions"] = _sessions(out / "results.json", len(todo), workers, wall)
     write_report(summary, out)
     return summary
+
+
+def _sessions(previous: Path, trained: int, workers: int, wall_seconds: float) -> list[dict[str, Any]]:
+    """The calls that trained this ablation's runs: the earlier ones (from ``previous``) and this one.
+
+    A resumed or extended ablation (e.g. more seeds of the key strategies) keeps the wall time of
+    every call that trained something, so the report still says what the runs cost.
+    """
+    sessions: list[dict[str, Any]] = []
+    if previous.is_file():
+        try:
+            old = json.loads(previous.read_text())
+        except (OSError, json.JSONDecodeError):
+            old = {}
+        sessions = list(old.get("sessions") or [])
+        if not sessions and old.get("wall_seconds"):  # written before sessions were recorded
+            runs = len(old.get("runs") or [])
+            sessions = [{"runs": runs, "workers": old.get("workers", 1), "wall_seconds": old["wall_seconds"]}]
+    if trained:
+        sessions.append({"runs": trained, "workers": workers, "wall_seconds": wall_seconds})
+    return sessions
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -353,6 +376,12 @@ def markdown_table(summary: Mapping[str, Any]) -> str:
     if summary.get("wall_seconds"):
         workers = summary.get("workers", 1)
         lines += ["", f"Whole ablation: {summary['wall_seconds'] / 60:.1f} min wall with {workers} worker(s)."]
+    elif summary.get("sessions"):
+        calls = "; ".join(
+            f"{c['runs']} run(s) in {c['wall_seconds'] / 60:.1f} min with {c['workers']} worker(s)"
+            for c in summary["sessions"]
+        )
+        lines += ["", f"Trained over {len(summary['sessions'])} call(s): {calls}."]
     return "\n".join(lines)
 
 

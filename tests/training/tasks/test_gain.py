@@ -139,6 +139,12 @@ def test_ablation_writes_report_and_resumes(tiny_shortcut_dataset: Path, tmp_pat
     resumed = run_ablation(tiny_shortcut_dataset, tmp_path, plan, progress=False)  # all done: no retraining
     assert result.stat().st_mtime_ns == stamp
     assert resumed["wall_seconds"] is None  # nothing was trained: no wall time to report
+    assert [c["runs"] for c in resumed["sessions"]] == [2]  # the first call's cost is kept
+    extended = AblationPlan(**{**plan.__dict__, "extra_seeds": [1], "multi_seed": ["S2"]})
+    more = run_ablation(tiny_shortcut_dataset, tmp_path, extended, progress=False)
+    assert more["strategies"]["S2"]["seeds"] == [0, 1] and more["wall_seconds"] is None
+    assert [c["runs"] for c in more["sessions"]] == [2, 1]
+    assert "Trained over 2 call(s): 2 run(s) in" in (tmp_path / "ablation.md").read_text()
 
 
 @pytest.mark.slow
