@@ -351,11 +351,12 @@ def format_percent(value: Any) -> str:
     if not _is_number(value) or not np.isfinite(float(value)):
         return "-"
     v = float(value)
-    if 0.999 < v < 1.0 and f"{v:.1%}" == "100.0%":
+    text = f"{v:.1%}"
+    if text == "100.0%" and v < 1.0:
         return ">99.9%"
-    if 0.0 < v < 0.001 and f"{v:.1%}" == "0.0%":
+    if text == "0.0%" and v > 0.0:
         return "<0.1%"
-    return f"{v:.1%}"
+    return text
 
 
 def _num(value: Any) -> str:

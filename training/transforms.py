@@ -265,9 +265,11 @@ class BatteryOutlineCrop(PairTransform):
         return _paste(image, x0, y0, side, keep, border_value(image)), (x0, y0, side)
 
     def apply(self, image: np.ndarray, mask: np.ndarray) -> Pair:
-        x0, y0, side, keep = self.window(image)
-        cropped, _ = self.crop(image)
-        return cropped, _paste(mask, x0, y0, side, keep, 0.0)
+        x0, y0, side, keep = self.window(image)  # once: outline detection is the costly part
+        return (
+            _paste(image, x0, y0, side, keep, border_value(image)),
+            _paste(mask, x0, y0, side, keep, 0.0),
+        )
 
 
 def _paste(

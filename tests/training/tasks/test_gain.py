@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def test_ablation_writes_report_and_resumes(tiny_shortcut_dataset: Path, tmp_pat
     assert result.stat().st_mtime_ns == stamp
     assert resumed["wall_seconds"] is None  # nothing was trained: no wall time to report
     assert [c["runs"] for c in resumed["sessions"]] == [2]  # the first call's cost is kept
-    extended = AblationPlan(**{**plan.__dict__, "extra_seeds": [1], "multi_seed": ["S2"]})
+    extended = dataclasses.replace(plan, extra_seeds=[1], multi_seed=["S2"])
     more = run_ablation(tiny_shortcut_dataset, tmp_path, extended, progress=False)
     assert more["strategies"]["S2"]["seeds"] == [0, 1] and more["wall_seconds"] is None
     assert [c["runs"] for c in more["sessions"]] == [2, 1]
