@@ -48,9 +48,9 @@ def _interleaved_medians(fns: dict[str, Callable[[], object]]) -> dict[str, floa
 
 def _random_checkpoints(directory: Path) -> None:
     """Random-init stand-ins with the default configs' architectures (late_fusion, conv_ae_compact)."""
+    from core.checkpoint import save_checkpoint
     from models.ct_cnn import create_model as create_ct
     from models.rgb_ae import create_model as create_ae
-    from training.checkpoint import save_checkpoint
 
     classes = ["cell_normal", "cell_porosity", "module_normal", "module_porosity", "module_resin_overflow"]
     common = {"metrics": {}, "config": {}, "seed": 0, "data_fingerprint": None, "default": True}

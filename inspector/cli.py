@@ -13,7 +13,7 @@ import importlib
 import logging
 import sys
 
-from inspector.errors import InspectorError
+from core.errors import InspectorError
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from inspector.errors import ConfigError, InspectorError
+from core.errors import ConfigError, InspectorError
 
 log = logging.getLogger(__name__)
 

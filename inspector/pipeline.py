@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from inspector.errors import CheckpointError, InputError, InspectorError
+from core.errors import CheckpointError, InputError, InspectorError
 from inspector.explain import overlay_heatmap
 from inspector.predictors import CTPrediction, RGBPrediction, find_default_checkpoint, load_predictor
 from inspector.settings import InspectorSettings
@@ -58,7 +58,7 @@ FROM_SETTINGS = "settings"
 
 @dataclass
 class InspectionRequest:
-    """One inspection's inputs (decoded images, as :func:`inspector.imageio.load_image` gives).
+    """One inspection's inputs (decoded images, as :func:`core.imageio.load_image` gives).
 
     Attributes:
         ct: CT slice, float ``[H, W]`` in ``[0, 1]``, or ``None``.

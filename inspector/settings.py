@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from inspector.verdict import POLICIES
 
 __all__ = ["CHECKPOINTS_ENV", "DEFAULT_CHECKPOINTS_DIR", "default_checkpoints_dir", "InspectorSettings"]

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 
 __all__ = [
     "POLICIES",

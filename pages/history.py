@@ -5,7 +5,7 @@ import base64
 import pandas as pd
 import streamlit as st
 
-from inspector.errors import InspectorError
+from core.errors import InspectorError
 from inspector.ui import navigation, resources, state
 from inspector.ui.i18n import VERDICTS, verdict_label
 from inspector.ui.runner import InspectionJob

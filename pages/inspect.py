@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import streamlit as st
 
-from inspector.errors import InspectorError
+from core.errors import InspectorError
 from inspector.ui import actions, navigation, resources, state
 from inspector.ui.catalog import Sample, checkpoints_dir, list_cards, list_samples
 from inspector.ui.drawing import to_rgb_uint8

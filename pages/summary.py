@@ -6,7 +6,7 @@ report card live in a fragment that re-runs every half second until both backend
 
 import streamlit as st
 
-from inspector.errors import InspectorError
+from core.errors import InspectorError
 from inspector.ui import navigation, panels, state
 from inspector.ui.i18n import verdict_bilingual
 from inspector.ui.live import live_fragment

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from inspector.errors import ConfigError, InputError
+from core.errors import ConfigError, InputError
 
 log = logging.getLogger(__name__)
 

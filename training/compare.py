@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import InspectorError
+from core.errors import InspectorError
 from training.config import apply_overrides
 from training.tasks.ct import CLASS_NAMES, evaluate, load_ct_config, train
 

@@ -20,7 +20,7 @@ constraints, so a new section is just a new dataclass::
 
     config = load_config("training/configs/rgb_default.yaml", RGBConfig)
 
-Unknown keys, wrong types and out-of-range values raise :class:`~inspector.errors.ConfigError`
+Unknown keys, wrong types and out-of-range values raise :class:`~core.errors.ConfigError`
 naming the offending key (``train.lr``), so a typo never silently falls back to a default.
 """
 
@@ -36,7 +36,7 @@ from typing import Any, Literal, TypeVar, Union
 
 import yaml
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 
 T = TypeVar("T")
 

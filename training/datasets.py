@@ -22,8 +22,8 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset
 
-from inspector.errors import InputError
-from training.manifest import CT_LABELS, RGB_LABELS, read_manifest
+from core.errors import InputError
+from core.manifest import CT_LABELS, RGB_LABELS, read_manifest
 from training.samplers import class_weights, make_weighted_sampler
 from training.splits import assign_splits
 

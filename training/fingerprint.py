@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import InputError
+from core.errors import InputError
 
 __all__ = ["dataset_fingerprint"]
 

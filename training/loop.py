@@ -45,8 +45,8 @@ from torch.optim.lr_scheduler import (
     SequentialLR,
 )
 
-from inspector.errors import InspectorError
-from training.checkpoint import save_checkpoint
+from core.checkpoint import save_checkpoint
+from core.errors import InspectorError
 from training.config import SchedulerConfig, TrainConfig, save_config
 from training.tasks import Task
 

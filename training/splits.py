@@ -7,7 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from inspector.errors import InputError
+from core.errors import InputError
 
 log = logging.getLogger(__name__)
 

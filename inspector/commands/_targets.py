@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from inspector.errors import InspectorError
+from core.errors import InspectorError
 
 # train <target> --config FILE --data DIR --out DIR   ->  fn(config_path, data_dir, out_dir, **extra)
 TRAIN_TARGETS: dict[str, str] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from inspector.errors import InputError
+from core.errors import InputError
 
 
 def _names(text: str) -> list[str]:

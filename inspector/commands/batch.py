@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.errors import InputError, InspectorError
 from inspector.commands.inspect import add_backend_arguments, settings_from_args
-from inspector.errors import InputError, InspectorError
 from inspector.verdict import VERDICTS
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def items_from_manifest(
     Raises:
         InputError: Invalid manifest, or no rows in the split.
     """
-    from training.manifest import read_manifest
+    from core.manifest import read_manifest
 
     df = read_manifest(source, check_files=False, require_split=False)
     root = Path(df.attrs["root"])
@@ -149,7 +149,7 @@ def collect_items(args: argparse.Namespace) -> list[BatchItem]:
 
 def inspect_item(inspector: Any, item: BatchItem, lang: str = "en") -> dict[str, Any]:
     """Inspect one item; a bad image becomes an ``error`` entry instead of stopping the batch."""
-    from inspector.imageio import load_image
+    from core.imageio import load_image
     from inspector.pipeline import InspectionRequest, run_inspection
 
     record: dict[str, Any] = {

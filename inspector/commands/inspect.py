@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import InputError
+from core.errors import InputError
 from inspector.settings import default_checkpoints_dir
 
 
@@ -72,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from inspector.imageio import load_image
+    from core.imageio import load_image
     from inspector.pipeline import InspectionRequest, Inspector, run_inspection
 
     if not args.ct and not args.rgb:

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from inspector.errors import InputError
-from inspector.imageio import load_image
-from training.manifest import read_manifest
+from core.errors import InputError
+from core.imageio import load_image
+from core.manifest import read_manifest
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from inspector.errors import BackendUnavailable, CheckpointError, ConfigError, InspectorError
+from core.errors import BackendUnavailable, CheckpointError, ConfigError, InspectorError
 from inspector.evaluation.dataset import Sample, iter_samples, match_boxes, select_rows
 from models.vlg import VLGBackend, create_vlg
 from models.vlm import FindingRequest

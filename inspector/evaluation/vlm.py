@@ -12,7 +12,7 @@ import logging
 import time
 from typing import Any
 
-from inspector.errors import BackendUnavailable, ConfigError, InspectorError
+from core.errors import BackendUnavailable, ConfigError, InspectorError
 from inspector.evaluation.dataset import iter_samples, select_rows
 from models.vlm import FindingRequest, VLMBackend, create_vlm
 

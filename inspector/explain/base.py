@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inspector.errors import ConfigError
-from inspector.registry import Registry
+from core.errors import ConfigError
+from core.registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from inspector.errors import CheckpointError
-from inspector.registry import Registry
+from core.errors import CheckpointError
+from core.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def load_predictor(path: str | Path, tasks: Sequence[str] | None = None, **optio
     Raises:
         CheckpointError: Missing/unreadable checkpoint, wrong task, or weights that do not fit.
     """
-    from training.checkpoint import load_checkpoint
+    from core.checkpoint import load_checkpoint
 
     state_dict, card = load_checkpoint(path)
     if tasks is not None and card.get("task") not in tasks:
@@ -133,7 +133,7 @@ class Predictor:
     shares (device, threshold, box settings).
 
     Args:
-        state_dict: Weights from :func:`training.checkpoint.load_checkpoint`.
+        state_dict: Weights from :func:`core.checkpoint.load_checkpoint`.
         card: The checkpoint card.
         device: Torch device to run on.
         threshold: Override of the card's decision threshold (see :meth:`resolve_threshold`).
@@ -164,7 +164,7 @@ class Predictor:
         min_box_area: int | None = None,
         **options: Any,
     ) -> None:
-        from training.checkpoint import load_state_dict_strict
+        from core.checkpoint import load_state_dict_strict
 
         self.card = dict(card)
         self.device = torch.device(device)

@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from inspector.errors import CheckpointError, InputError
+from core.errors import CheckpointError, InputError
+from core.window import uncrop_boxes, uncrop_map
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
-from inspector.window import uncrop_boxes, uncrop_map
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +142,9 @@ class CTPredictor(Predictor):
         """The model's view of ``image`` and its window: the training crop when the card crops."""
         if not self.crop:
             return image, None
-        from training.transforms import BatteryOutlineCrop
+        from core.preprocessing import OutlineCrop
 
-        return BatteryOutlineCrop().crop(image)
+        return OutlineCrop().crop(image)
 
     def predict(
         self, image: np.ndarray, battery_type: str | None = None, axis: str | None = None
@@ -152,7 +152,7 @@ class CTPredictor(Predictor):
         """Classify one CT slice and explain the decision.
 
         Args:
-            image: CT slice, float ``[H, W]`` in ``[0, 1]`` (as :func:`inspector.imageio.load_image` gives).
+            image: CT slice, float ``[H, W]`` in ``[0, 1]`` (as :func:`core.imageio.load_image` gives).
             battery_type: ``"cell"`` or ``"module"``.
             axis: ``"x"`` or ``"y"``.
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from inspector.errors import CheckpointError, InputError
+from core.errors import CheckpointError, InputError
 from inspector.explain import boxes_from_map, rescale_boxes
 from inspector.predictors.base import Predictor, register_predictor
 from inspector.predictors.ct import CTPrediction, encode_meta

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from inspector.errors import CheckpointError, InputError
+from core.errors import CheckpointError, InputError
 from inspector.explain import boxes_from_map
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
 
@@ -57,7 +57,7 @@ class RGBPredictor(Predictor):
     """Score one RGB photo with a :mod:`models.rgb_ae` autoencoder.
 
     The scoring itself (error map, score method, probability) is
-    :class:`training.anomaly.AnomalyDetector`, the same code that chose the threshold.
+    :class:`inspector.anomaly.AnomalyDetector`, the same code that chose the threshold.
 
     Args:
         state_dict: Weights.
@@ -73,7 +73,7 @@ class RGBPredictor(Predictor):
 
     def setup(self) -> None:
         """Check the input size and read the score method and statistics from the card."""
-        from training.anomaly import ScoreConfig
+        from inspector.anomaly import ScoreConfig
 
         if self.input_hw[0] != self.input_hw[1]:
             raise CheckpointError(f"RGB autoencoder input_size must be square, got {self.input_hw}")
@@ -85,7 +85,8 @@ class RGBPredictor(Predictor):
 
     def resolve_threshold(self, threshold: float | None) -> float:
         """Build the anomaly detector with ``threshold`` (else the card's) and return its threshold."""
-        from training.anomaly import AnomalyDetector, RGBCrop
+        from core.preprocessing import RGBCrop
+        from inspector.anomaly import AnomalyDetector
 
         self.detector = AnomalyDetector(
             self.model,
@@ -107,7 +108,7 @@ class RGBPredictor(Predictor):
         return create_model(card["architecture"], **(card.get("model_kwargs") or {}))
 
     def predict(self, image: np.ndarray) -> RGBPrediction:
-        """Score one RGB photo (``uint8 [H, W, 3]``, as :func:`inspector.imageio.load_image` gives)."""
+        """Score one RGB photo (``uint8 [H, W, 3]``, as :func:`core.imageio.load_image` gives)."""
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InputError(f"an RGB image must be uint8 [H, W, 3], got {image.dtype} {image.shape}")

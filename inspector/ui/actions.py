@@ -9,8 +9,8 @@ from typing import IO, Any
 
 import numpy as np
 
-from inspector.errors import InspectorError
-from inspector.imageio import load_image
+from core.errors import InspectorError
+from core.imageio import load_image
 from inspector.pipeline import InspectionRequest
 from inspector.ui import resources
 from inspector.ui.catalog import checkpoints_dir

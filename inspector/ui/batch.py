@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from inspector.errors import InputError, InspectorError
-from inspector.imageio import load_image
+from core.errors import InputError, InspectorError
+from core.imageio import load_image
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from inspector.errors import InspectorError
+from core.errors import InspectorError
 from inspector.ui.state import t
 
 log = logging.getLogger(__name__)
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def page_guard() -> Iterator[None]:
     """Run a block of page code; show any error in the page instead of a traceback.
 
-    An :class:`~inspector.errors.InspectorError` shows its own one-sentence message; any other
+    An :class:`~core.errors.InspectorError` shows its own one-sentence message; any other
     exception is logged with its traceback (server side) and shown as a short generic message.
     Streamlit's own control flow (``st.rerun``, ``st.stop``, ``st.switch_page``) derives from
     ``BaseException`` and passes through untouched.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.backbones.pretrained import adapt_input_conv, check_weights_file, load_pretrained, read_state_dict
 from models.backbones.resnet import BasicBlock, ResNetFeatures, resnet18_features, resnet34_features
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 
 # output_stride -> dilation of (layer3, layer4); layer1/layer2 are never dilated.
 _DILATIONS: dict[int, tuple[int, int]] = {32: (1, 1), 16: (1, 2), 8: (2, 4)}

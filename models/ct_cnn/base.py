@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from inspector.errors import InputError
+from core.errors import InputError
 
 
 class CTClassifier(nn.Module):

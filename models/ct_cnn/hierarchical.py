@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.ct_cnn.registry import register_model
 from models.ct_cnn.resnet import ResNetClassifier
 

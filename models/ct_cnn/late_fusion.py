@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inspector.errors import InputError
+from core.errors import InputError
 from models.ct_cnn.registry import register_model
 from models.ct_cnn.resnet import ResNetClassifier
 

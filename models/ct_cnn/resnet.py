@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.backbones import create_backbone
 from models.ct_cnn.base import CTClassifier
 from models.ct_cnn.registry import register_model

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.backbones.pretrained import check_weights_file
 from models.ct_cnn.base import CTClassifier
 from models.ct_cnn.registry import register_model

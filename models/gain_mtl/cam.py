@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 
 
 class CAMClassifier(nn.Module):

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.backbones import create_backbone, list_backbones
 
 

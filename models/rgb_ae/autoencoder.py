@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.rgb_ae.registry import register_model
 
 __all__ = ["ConvAutoEncoder", "conv_ae", "conv_ae_compact"]

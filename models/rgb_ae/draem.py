@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.rgb_ae.autoencoder import ConvAutoEncoder, _conv_bn_relu, _upsample
 from models.rgb_ae.registry import register_model
 

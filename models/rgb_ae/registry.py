@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 
 ModelFactory = Callable[..., nn.Module]
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from inspector.errors import BackendUnavailable, ConfigError, InspectorError
+from core.errors import BackendUnavailable, ConfigError, InspectorError
 from models.vlg.prompts import DEFAULT_PROMPTS, map_label
 from models.vlm.base import (
     MODALITIES,

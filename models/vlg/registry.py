@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.vlg.base import VLGBackend
 
 _VLGS: dict[str, type[VLGBackend]] = {}

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from inspector.errors import CheckpointError
+from core.errors import CheckpointError
 from models.vlg.base import Availability, Detection, VLGBackend
 from models.vlg.registry import register_vlg
 from models.vlm.base import models_dir

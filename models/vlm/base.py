@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from inspector.errors import BackendUnavailable, ConfigError, InputError, InspectorError
+from core.errors import BackendUnavailable, ConfigError, InputError, InspectorError
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from training.manifest import COLUMNS
+from core.manifest import COLUMNS
 
 CT_CLASSES = ["cell_normal", "cell_porosity", "module_normal", "module_porosity", "module_resin_overflow"]
 SIZE = 64
@@ -25,10 +25,10 @@ def build_checkpoints(folder: Path) -> Path:
     """Write ``ct_tiny`` (default), ``ct_other`` and ``rgb_tiny`` (default) into ``folder``."""
     import torch
 
+    from core.checkpoint import save_checkpoint
     from models.ct_cnn import create_model as create_ct
     from models.rgb_ae import create_model as create_ae
     from tests.inspector._checkpoints import rgb_card
-    from training.checkpoint import save_checkpoint
 
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)

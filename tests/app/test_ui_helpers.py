@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from inspector.errors import InputError
+from core.errors import InputError
 from inspector.ui import batch, cardview, charts, drawing
 from inspector.ui.catalog import default_card, list_artifacts, list_cards, list_samples
 from tests.app.conftest import ct_png, rgb_png, zip_of

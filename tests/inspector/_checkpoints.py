@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.checkpoint import save_checkpoint
 from models.ct_cnn import CTClassifier, register_model
 from models.rgb_ae import create_model as create_ae
-from training.checkpoint import save_checkpoint
 
 CT_CLASSES = ["cell_normal", "cell_porosity", "module_normal", "module_porosity", "module_resin_overflow"]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from inspector.explain import create_explainer, draw_boxes, list_explainers, overlay_heatmap
 from inspector.explain.base import Explainer, register_explainer
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from inspector.errors import CheckpointError, InputError
+from core.checkpoint import save_checkpoint
+from core.errors import CheckpointError, InputError
 from inspector.explain import create_explainer
 from inspector.predictors import load_predictor
 from models.gain_mtl import GainMTL
-from training.checkpoint import save_checkpoint
 
 KWARGS = dict(encoder_width=8, decoder_channels=8, detail_channels=4)
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateTable
 
-from inspector.errors import ConfigError, InspectorError
+from core.errors import ConfigError, InspectorError
 from inspector.history import DB_URL_ENV, HistoryStore, InspectionRow, _make_engine, default_url
 
 

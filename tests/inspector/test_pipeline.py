@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from inspector.errors import CheckpointError, ConfigError, InputError
+from core.errors import CheckpointError, ConfigError, InputError
 from inspector.pipeline import InspectionRequest, Inspector, InspectorSettings, run_inspection
 from models.vlm import Availability, VLMBackend, register_vlm
 from tests.inspector._checkpoints import ct_image, rgb_image, save_ct, save_rgb

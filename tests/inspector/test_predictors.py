@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from inspector.errors import CheckpointError, InputError
+from core.errors import CheckpointError, InputError
 from inspector.predictors import (
     CTPredictor,
     RGBPredictor,

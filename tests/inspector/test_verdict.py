@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from inspector.verdict import VERDICTS, combine
 
 

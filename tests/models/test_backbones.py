@@ -6,7 +6,7 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from inspector.errors import CheckpointError, ConfigError
+from core.errors import CheckpointError, ConfigError
 from models.backbones import adapt_input_conv, create_backbone, list_backbones
 
 

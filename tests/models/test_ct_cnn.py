@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
-from inspector.errors import CheckpointError, ConfigError, InputError
+from core.errors import CheckpointError, ConfigError, InputError
 from models.ct_cnn import create_model, list_models
 
 # every registered family; "timm" is exercised through two small representative timm models

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.gain_mtl import (
     AttentionMining,
     CAMClassifier,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from models.rgb_ae import ConvAutoEncoder, create_model, list_models
 
 

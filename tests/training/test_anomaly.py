@@ -8,19 +8,21 @@ import numpy as np
 import pytest
 import torch
 
-from training.anomaly import (
-    CORRUPTIONS,
-    MASK_LEVEL,
+from inspector.anomaly import (
     AnomalyDetector,
-    CorruptionConfig,
     ScoreConfig,
-    ThresholdError,
     anomaly_scores,
-    binary_metrics,
-    corrupt_batch,
     defect_probability,
     error_map,
     gaussian_blur,
+)
+from training.anomaly import (
+    CORRUPTIONS,
+    MASK_LEVEL,
+    CorruptionConfig,
+    ThresholdError,
+    binary_metrics,
+    corrupt_batch,
     youden_threshold,
 )
 

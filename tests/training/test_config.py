@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from training.config import (
     DataConfig,
     LossConfig,

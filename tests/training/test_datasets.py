@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from inspector.errors import InputError
+from core.errors import InputError
+from core.manifest import CT_LABELS, RGB_LABELS, read_manifest
 from training.datasets import CTDataset, RGBDataset, encode_meta
-from training.manifest import CT_LABELS, RGB_LABELS, read_manifest
 from training.samplers import class_weights, make_weighted_sampler
 from training.splits import assign_splits
 from training.transforms import default_transforms

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from inspector.errors import InspectorError
-from training.checkpoint import load_checkpoint
+from core.checkpoint import load_checkpoint
+from core.errors import InspectorError
 from training.config import SchedulerConfig, TrainConfig, apply_overrides
 from training.loop import EarlyStopping, Trainer, build_scheduler, make_generator, seed_everything
 from training.tasks import Task

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from training.losses import CrossEntropyLoss, FocalLoss, create_loss, list_losses
 from training.losses.focal import smooth_targets
 

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.manifest import CT_LABELS, RGB_LABELS, read_manifest
 from inspector.cli import main
-from training.manifest import CT_LABELS, RGB_LABELS, read_manifest
 from training.synth import generate, load_config
 from training.synth.plan import make_plan
 

@@ -7,11 +7,11 @@ import cv2
 import numpy as np
 import pytest
 
+from core.preprocessing import OutlineCrop
 from training.synth.ct import AIR, create_battery
 from training.synth.geometry import tight_boxes
 from training.synth.rgb import RGBBattery
 from training.synth.stamp import apply_stamp
-from training.transforms import BatteryOutlineCrop
 
 
 @pytest.mark.parametrize("battery_type", ["cell", "module"])
@@ -77,7 +77,7 @@ def test_battery_keeps_its_geometry_across_slices() -> None:
     a = battery.render("y", 0.2, "module_normal", np.random.default_rng(0))[0]
     b = battery.render("y", 0.8, "module_normal", np.random.default_rng(1))[0]
     c = other.render("y", 0.2, "module_normal", np.random.default_rng(0))[0]
-    outline = BatteryOutlineCrop().bbox
+    outline = OutlineCrop().bbox
     assert outline(a) == pytest.approx(outline(b), abs=2)
     assert np.abs(np.array(outline(a)) - np.array(outline(c))).max() > 2
 
@@ -91,7 +91,7 @@ def test_stamp_is_outside_the_battery_outline(battery_type: str) -> None:
         clean = img.copy()
         x, y, w, h = apply_stamp(img, rng)
         assert (img != clean).sum() > 100  # a strong, visible cue
-        bx, by, bw, bh = BatteryOutlineCrop().bbox(clean)
+        bx, by, bw, bh = OutlineCrop().bbox(clean)
         overlap_x = min(x + w, bx + bw) - max(x, bx)
         overlap_y = min(y + h, by + bh) - max(y, by)
         assert overlap_x <= 0 or overlap_y <= 0

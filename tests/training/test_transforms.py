@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
+from core.preprocessing import OutlineCrop
 from training.synth.ct import create_battery
 from training.synth.stamp import apply_stamp
 from training.transforms import (
@@ -95,9 +96,9 @@ def test_outline_crop_removes_the_stamp_and_keeps_the_defect(battery_type: str) 
 def test_outline_crop_window_maps_output_pixels_back_to_the_input() -> None:
     rng = np.random.default_rng(7)
     image, _ = create_battery("cell", 256, rng).render("x", 0.5, "cell_normal", rng)
-    crop = BatteryOutlineCrop()
+    crop = OutlineCrop()
     x0, y0, side, (kx0, ky0, kx1, ky1) = crop.window(image)
-    out, _ = crop(image, np.zeros_like(image))
+    out, _ = crop.crop_pair(image, np.zeros_like(image))
     assert out.shape == (side, side)
     np.testing.assert_array_equal(out[ky0 - y0 : ky1 - y0, kx0 - x0 : kx1 - x0], image[ky0:ky1, kx0:kx1])
     x, y, w, h = crop.bbox(image)

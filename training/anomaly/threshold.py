@@ -8,32 +8,26 @@ threshold strictly between two observed scores.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
 
 import numpy as np
 
-from inspector.errors import InputError
+from core.errors import ThresholdError
+from training.metrics.classification import binary_metrics
 
 __all__ = [
     "ThresholdError",
     "ThresholdResult",
     "binary_metrics",
     "check_scores",
-    "defect_probability",
     "youden_threshold",
 ]
 
 
-class ThresholdError(InputError):
-    """No honest threshold can be chosen from these validation scores."""
-
-
 @dataclass(frozen=True)
 class ThresholdResult:
-    """A validation-chosen threshold (``is_defect = score > threshold``) and how good it is."""
+    """A validation-chosen threshold (``is_defect = score >= threshold``) and how good it is."""
 
     threshold: float
     youden_j: float
@@ -134,59 +128,3 @@ def youden_threshold(
         n_normal=n_normal,
         n_defect=n_defect,
     )
-
-
-def binary_metrics(
-    labels: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray, threshold: float
-) -> dict[str, Any]:
-    """Contract metrics of ``is_defect = score > threshold``.
-
-    Returns:
-        ``roc_auc`` (``None`` when only one class is present), ``threshold``, ``accuracy``, ``f1``,
-        ``precision``, ``defect_recall``, ``normal_recall``, ``n_images``, ``n_normal``,
-        ``n_defect`` and ``confusion_matrix`` (rows true normal/defect, columns predicted).
-    """
-    from sklearn.metrics import roc_auc_score
-
-    if not math.isfinite(threshold):
-        raise ThresholdError(f"the threshold {threshold} is not a finite number.")
-    y, s = _validate_scores(labels, scores, "the evaluated split")
-    pred = (s > threshold).astype(int)
-    tp = int(((pred == 1) & (y == 1)).sum())
-    tn = int(((pred == 0) & (y == 0)).sum())
-    fp = int(((pred == 1) & (y == 0)).sum())
-    fn = int(((pred == 0) & (y == 1)).sum())
-    n_defect, n_normal = tp + fn, tn + fp
-
-    def ratio(a: int, b: int) -> float | None:
-        return a / b if b else None
-
-    precision = ratio(tp, tp + fp)
-    recall = ratio(tp, n_defect)
-    f1 = 2 * tp / (2 * tp + fp + fn) if (2 * tp + fp + fn) else None
-    return {
-        "roc_auc": float(roc_auc_score(y, s)) if n_defect and n_normal else None,
-        "threshold": float(threshold),
-        "accuracy": (tp + tn) / y.size,
-        "f1": f1,
-        "precision": precision,
-        "defect_recall": recall,
-        "normal_recall": ratio(tn, n_normal),
-        "n_images": int(y.size),
-        "n_normal": n_normal,
-        "n_defect": n_defect,
-        "confusion_matrix": [[tn, fp], [fn, tp]],
-    }
-
-
-def defect_probability(score: float, threshold: float, scale: float) -> float:
-    """A logistic read of the margin: 0.5 at the threshold, towards 1 for clear defects.
-
-    Args:
-        score: Anomaly score.
-        threshold: Decision threshold.
-        scale: Score units per logit, e.g. the spread of validation scores (card ``score_stats``).
-    """
-    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
-    z = max(-60.0, min(60.0, (score - threshold) / scale))
-    return 1.0 / (1.0 + math.exp(-z))

@@ -16,7 +16,7 @@ from typing import Any
 
 from torch import nn
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 
 _LOSSES: dict[str, type[nn.Module]] = {}
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score
+
+from core.errors import ThresholdError
 
 __all__ = ["binary_metrics", "classification_metrics", "defect_mask", "roc_auc_macro"]
 
@@ -30,34 +33,61 @@ def roc_auc_macro(labels: np.ndarray, probs: np.ndarray) -> float | None:
 
 
 def binary_metrics(
-    is_defect_true: np.ndarray, defect_score: np.ndarray, threshold: float = 0.5
+    is_defect_true: Sequence[int] | np.ndarray,
+    defect_score: Sequence[float] | np.ndarray,
+    threshold: float = 0.5,
 ) -> dict[str, Any]:
-    """Normal vs defect metrics (seed 002 "이진 분류 성능").
+    """Normal vs defect metrics (seed 002 "이진 분류 성능"), the one rule for CT, GAIN and RGB.
+
+    An image is called defective when ``defect_score >= threshold`` (the rule of
+    ``sklearn.metrics.roc_curve``, so a threshold picked from a ROC curve means the same here).
+    A ratio whose denominator is zero (no defects, no predicted defects) is ``None``, never a
+    made-up 0 or 1.
 
     Args:
         is_defect_true: 0/1 ground truth per image.
-        defect_score: Probability of *any* defect class per image.
-        threshold: Score at or above which an image is called defective.
+        defect_score: Probability of *any* defect class, or an anomaly score, per image.
+        threshold: Score at or above which an image is called defective; must be finite.
 
     Returns:
-        ``accuracy, defect_recall, defect_precision, normal_recall, f1, roc_auc, support``.
+        ``accuracy, f1, precision, defect_precision`` (same value), ``defect_recall,
+        normal_recall, roc_auc`` (``None`` with one class), ``threshold, n_images, n_normal,
+        n_defect, support`` and ``confusion_matrix`` (rows true normal/defect, columns predicted).
+
+    Raises:
+        ThresholdError: The threshold or a score is NaN or infinite.
     """
-    truth = np.asarray(is_defect_true).astype(bool)
-    pred = np.asarray(defect_score) >= threshold
+    if not math.isfinite(float(threshold)):
+        raise ThresholdError(f"the threshold {threshold} is not a finite number.")
+    truth = np.asarray(is_defect_true).astype(bool).ravel()
+    score = np.asarray(defect_score, dtype=np.float64).ravel()
+    if truth.shape != score.shape:
+        raise ValueError(f"{truth.size} labels but {score.size} scores")
+    if not np.isfinite(score).all():
+        raise ThresholdError(f"{int((~np.isfinite(score)).sum())} of {score.size} scores are NaN or infinite.")
+    pred = score >= threshold
     tp = int((pred & truth).sum())
     fp = int((pred & ~truth).sum())
     fn = int((~pred & truth).sum())
     tn = int((~pred & ~truth).sum())
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    both = len(np.unique(truth)) == 2
+
+    def ratio(a: int, b: int) -> float | None:
+        return a / b if b else None
+
+    precision = ratio(tp, tp + fp)
+    both = tp + fn > 0 and tn + fp > 0
     return {
-        "accuracy": (tp + tn) / max(len(truth), 1),
-        "defect_recall": recall,
+        "accuracy": (tp + tn) / truth.size if truth.size else None,
+        "f1": ratio(2 * tp, 2 * tp + fp + fn),
+        "precision": precision,
         "defect_precision": precision,
-        "normal_recall": tn / (tn + fp) if tn + fp else 0.0,
-        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
-        "roc_auc": float(roc_auc_score(truth, defect_score)) if both else None,
+        "defect_recall": ratio(tp, tp + fn),
+        "normal_recall": ratio(tn, tn + fp),
+        "roc_auc": float(roc_auc_score(truth, score)) if both else None,
+        "threshold": float(threshold),
+        "n_images": int(truth.size),
+        "n_normal": tn + fp,
+        "n_defect": tp + fn,
         "support": {"normal": tn + fp, "defect": tp + fn},
         "confusion_matrix": [[tn, fp], [fn, tp]],
     }

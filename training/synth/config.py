@@ -12,8 +12,8 @@ from pathlib import Path
 
 import yaml
 
-from inspector.errors import InputError
-from training.manifest import CT_LABELS, RGB_LABELS, SPLITS
+from core.errors import InputError
+from core.manifest import CT_LABELS, RGB_LABELS, SPLITS
 
 MIN_SIZE = 64
 MODALITIES = ("ct", "rgb", "both")

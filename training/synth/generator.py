@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from inspector.errors import InputError
-from training.manifest import MANIFEST_NAME, write_manifest
+from core.errors import InputError
+from core.manifest import MANIFEST_NAME, write_manifest
 from training.synth.config import SynthConfig
 from training.synth.ct import create_battery
 from training.synth.geometry import tight_boxes

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from training.manifest import CT_LABELS, RGB_LABELS, SPLITS, is_defect_label
+from core.manifest import CT_LABELS, RGB_LABELS, SPLITS, is_defect_label
 from training.synth.config import SynthConfig
 
 BATTERY_TYPES = ("cell", "module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from training.manifest import CT_LABELS, RGB_LABELS, read_manifest
+from core.manifest import CT_LABELS, RGB_LABELS, read_manifest
 
 log = logging.getLogger(__name__)
 

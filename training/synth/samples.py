@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from training.manifest import CT_LABELS, RGB_LABELS, read_manifest, write_manifest
+from core.manifest import CT_LABELS, RGB_LABELS, read_manifest, write_manifest
 
 log = logging.getLogger(__name__)
 

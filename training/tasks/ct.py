@@ -26,13 +26,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from inspector.errors import CheckpointError, ConfigError, InputError
-from training.checkpoint import load_checkpoint, load_state_dict_strict, update_card
+from core.checkpoint import load_checkpoint, load_state_dict_strict, update_card
+from core.errors import CheckpointError, ConfigError, InputError
+from core.manifest import CT_LABELS
 from training.config import DataConfig, LossConfig, ModelConfig, TrainConfig, load_config, param, to_dict
 from training.fingerprint import dataset_fingerprint
 from training.loop import FitSummary, Trainer, make_generator, seed_everything, seed_worker
 from training.losses import create_loss
-from training.manifest import CT_LABELS
 from training.metrics.calibration import (
     expected_calibration_error,
     fit_temperature,

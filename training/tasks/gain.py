@@ -24,8 +24,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
-from inspector.errors import CheckpointError, ConfigError, InputError
-from training.checkpoint import load_checkpoint, load_state_dict_strict, update_card
+from core.checkpoint import load_checkpoint, load_state_dict_strict, update_card
+from core.errors import CheckpointError, ConfigError, InputError
 from training.config import TrainConfig, from_dict, param, to_dict
 from training.curriculum import MaskCurriculum, linear_warmup
 from training.loop import FitSummary, Trainer, make_generator, seed_everything

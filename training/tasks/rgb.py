@@ -38,24 +38,20 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from inspector.errors import ConfigError, InputError
-from inspector.imageio import load_image
+from core.checkpoint import save_checkpoint
+from core.errors import ConfigError, InputError
+from core.imageio import load_image
+from core.preprocessing import RGBCrop
+from inspector.anomaly import AnomalyDetector, ScoreConfig, anomaly_scores, error_map, gaussian_blur
 from models.rgb_ae import create_model
 from training.anomaly import (
-    AnomalyDetector,
     CorruptionConfig,
-    RGBCrop,
-    ScoreConfig,
     ThresholdError,
-    anomaly_scores,
     binary_metrics,
     check_scores,
     corrupt_batch,
-    error_map,
-    gaussian_blur,
     youden_threshold,
 )
-from training.checkpoint import save_checkpoint
 from training.config import TrainConfig, load_config, param, to_dict
 from training.losses.localisation import soft_dice_loss
 from training.tasks import Task
@@ -97,7 +93,7 @@ class RGBDataConfig:
     num_workers: int = param(0, ge=0)
     hflip: bool = False  # random horizontal flips of the training normals
     rot90: bool = False  # random quarter turns and vertical flips too (batteries lie any way round)
-    crop: bool = False  # cut the battery out of the photo first (training.anomaly.crop)
+    crop: bool = False  # cut the battery out of the photo first (core.preprocessing.rgb_crop)
     crop_margin: float = param(0.08, ge=0.0, le=1.0, help="battery crop margin (share of its long side)")
     train_split: str = "train"
     val_split: str = "val"
@@ -128,7 +124,7 @@ def data_crop(data: RGBDataConfig) -> RGBCrop:
 class RGBImages(Dataset):
     """RGB rows of a dataset split, cropped and resized exactly as :class:`AnomalyDetector` does at run time.
 
-    Images are decoded once (through :func:`inspector.imageio.load_image`) and kept as uint8
+    Images are decoded once (through :func:`core.imageio.load_image`) and kept as uint8
     arrays at model resolution, so every epoch after the first costs no decoding.
 
     Args:
@@ -158,7 +154,7 @@ class RGBImages(Dataset):
         hflip: bool = False,
         rot90: bool = False,
     ) -> None:
-        from training.manifest import read_manifest
+        from core.manifest import read_manifest
 
         self.root = Path(data_dir)
         frame = read_manifest(self.root, check_files=False)
@@ -437,7 +433,7 @@ def train(config: RGBConfig, data_dir: str | Path, out_dir: str | Path) -> dict[
         ConfigError: Unknown architecture/option or an input size the model cannot take.
         ThresholdError: The validation split cannot give an honest threshold.
     """
-    from training.checkpoint import load_checkpoint, load_state_dict_strict
+    from core.checkpoint import load_checkpoint, load_state_dict_strict
     from training.fingerprint import dataset_fingerprint
     from training.loop import Trainer, seed_everything
 

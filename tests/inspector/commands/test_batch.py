@@ -7,9 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
+from core.manifest import COLUMNS as MANIFEST_COLUMNS
 from inspector.cli import main
 from tests.inspector._checkpoints import ct_image, rgb_image, save_ct, save_rgb
-from training.manifest import COLUMNS as MANIFEST_COLUMNS
 
 COLUMNS = [*MANIFEST_COLUMNS, "pair_id"]
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from training.manifest import write_manifest
+from core.manifest import write_manifest
 
 DEFECT_BOX = [10, 20, 16, 12]
 

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from core.errors import ConfigError
 from inspector.cli import main
-from inspector.errors import ConfigError
 from inspector.evaluation.dataset import select_rows
 from inspector.evaluation.vlm import evaluate_from_cli, evaluate_vlm
 from models.vlm import Availability, BackendError, VLMBackend

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inspector.errors import BackendUnavailable, ConfigError
+from core.errors import BackendUnavailable, ConfigError
 from models.vlg import Detection, VLGBackend, create_vlg, list_vlgs
 from models.vlg.base import nms, xyxy_to_box
 from models.vlg.prompts import CT_PROMPTS, RGB_PROMPTS, map_label

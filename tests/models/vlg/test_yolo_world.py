@@ -81,7 +81,7 @@ def test_detects_pixel_boxes(weights, fake_text_features):
 def test_mismatched_weights_are_a_checkpoint_error(tmp_path, weights, fake_text_features):
     from safetensors.torch import save_file
 
-    from inspector.errors import CheckpointError
+    from core.errors import CheckpointError
 
     bad = tmp_path / "bad.safetensors"
     save_file({"nothing": torch.zeros(1)}, str(bad))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inspector.errors import BackendUnavailable, ConfigError, InputError
+from core.errors import BackendUnavailable, ConfigError, InputError
 from models.vlm import (
     Availability,
     BackendError,

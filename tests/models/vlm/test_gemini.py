@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from inspector.errors import BackendUnavailable
+from core.errors import BackendUnavailable
 from models.vlm import BackendError, create_vlm
 from tests.models.vlm._requests import make_request
 

@@ -19,9 +19,9 @@ ASSETS = Path(__file__).resolve().parents[3] / "assets"
 @pytest.fixture(scope="module")
 def evidence():
     pytest.importorskip("torch")
-    from inspector.imageio import load_image
+    from core.imageio import load_image
+    from core.manifest import read_manifest
     from inspector.pipeline import Inspector
-    from training.manifest import read_manifest
 
     if not (ASSETS / "manifest.csv").is_file():
         pytest.skip("no sample assets")

@@ -8,9 +8,9 @@ import shutil
 import pandas as pd
 import pytest
 
+from core.checkpoint import load_card, update_card
+from core.errors import ConfigError, InputError
 from inspector.cli import main as cli
-from inspector.errors import ConfigError, InputError
-from training.checkpoint import load_card, update_card
 from training.config import LossConfig
 from training.tasks.ct import CLASS_NAMES, class_weights, evaluate, load_ct_model
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from inspector.errors import ConfigError
+from core.errors import ConfigError
 from training.config import to_dict
 from training.tasks.gain import (
     choose_threshold,

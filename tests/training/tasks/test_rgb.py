@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from core.checkpoint import load_card, update_card
+from inspector.anomaly import AnomalyDetector
 from inspector.cli import main
-from training.anomaly import AnomalyDetector
-from training.checkpoint import load_card, update_card
 from training.tasks.rgb import RGBImages, per_type_recall, train_from_cli
 
 CONFIG = Path(__file__).resolve().parents[3] / "training" / "configs" / "rgb_smoke.yaml"
@@ -172,7 +172,7 @@ def test_val_without_defects_refuses_to_train(tmp_path, capsys):
 
 
 def test_missing_normals_in_train_is_clear(tmp_path):
-    from inspector.errors import InputError
+    from core.errors import InputError
 
     data = make_rgb_dataset(tmp_path / "data", {"train": {"scratch": 2}, "val": {"normal": 2, "scratch": 2}})
     with pytest.raises(InputError, match="no normal RGB images in split 'train'"):
@@ -205,7 +205,7 @@ def test_draem_trains_its_error_head_on_corruptions(dataset, tmp_path):
 
 
 def test_draem_without_corruptions_is_a_config_error(dataset, tmp_path):
-    from inspector.errors import ConfigError
+    from core.errors import ConfigError
 
     config = tmp_path / "draem.yaml"
     config.write_text(

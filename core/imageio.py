@@ -11,7 +11,7 @@ model expects:
 Supported containers: PNG, JPEG, TIFF (8/16-bit and float, via :mod:`tifffile`), DICOM (via
 :mod:`pydicom`), BMP and WebP. Every problem the user can fix -- an empty, corrupt or truncated file,
 an unsupported type, a file or image above the size limits (decompression bombs) -- raises
-:class:`inspector.errors.InputError` with one sentence that names the file.
+:class:`core.errors.InputError` with one sentence that names the file.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import IO, Literal
 import numpy as np
 from PIL import Image, ImageOps
 
-from inspector.errors import InputError
+from core.errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from inspector.errors import CheckpointError
+from core.errors import CheckpointError
 
 log = logging.getLogger(__name__)
 

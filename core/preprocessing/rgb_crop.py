@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from inspector.window import Window, crop_window, square_window
+from core.window import Window, crop_window, square_window
 
 __all__ = ["RGBCrop", "battery_box", "resize_square"]
 

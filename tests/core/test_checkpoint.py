@@ -6,14 +6,14 @@ import pytest
 import torch
 from torch import nn
 
-from inspector.errors import CheckpointError
-from training.checkpoint import (
+from core.checkpoint import (
     CARD_KEYS,
     load_checkpoint,
     load_state_dict_strict,
     save_checkpoint,
     update_card,
 )
+from core.errors import CheckpointError
 
 
 def _model() -> nn.Module:
@@ -84,7 +84,7 @@ def test_update_card(tmp_path):
 
 
 def test_export_to_fp16_with_card_fields(tmp_path):
-    from training.checkpoint import export_checkpoint
+    from core.checkpoint import export_checkpoint
 
     model = nn.Linear(3, 2)
     save_checkpoint(model, tmp_path / "run" / "best", _card(), fp16=False)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from inspector.errors import InputError
+from core.errors import InputError
 
 log = logging.getLogger(__name__)
 
@@ -236,12 +236,12 @@ def write_manifest(df: pd.DataFrame, root: str | Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m training.manifest DIR``: validate a dataset folder and print a summary."""
+    """``python -m core.manifest DIR``: validate a dataset folder and print a summary."""
     import sys
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m training.manifest DATASET_DIR", file=sys.stderr)
+        print("usage: python -m core.manifest DATASET_DIR", file=sys.stderr)
         return 2
     try:
         df = read_manifest(args[0], require_split=False)

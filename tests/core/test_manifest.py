@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from inspector.errors import InputError
-from training.manifest import COLUMNS, CT_LABELS, RGB_LABELS, read_manifest, write_manifest
+from core.errors import InputError
+from core.manifest import COLUMNS, CT_LABELS, RGB_LABELS, read_manifest, write_manifest
 
 
 @pytest.fixture()
@@ -152,7 +152,7 @@ def test_export_samples(tiny_dataset: Path, tmp_path: Path) -> None:
 
 
 def test_validate_command(tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    from training.manifest import main
+    from core.manifest import main
 
     assert main([str(tiny_dataset)]) == 0
     assert "valid" in capsys.readouterr().out

@@ -1,11 +1,11 @@
-"""Tests for inspector.window: square crop windows and mapping results back."""
+"""Tests for core.window: square crop windows and mapping results back."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from inspector.window import crop_window, square_window, uncrop_boxes, uncrop_map
+from core.window import crop_window, square_window, uncrop_boxes, uncrop_map
 
 
 def test_square_window_is_centred_and_grown_by_the_margin():

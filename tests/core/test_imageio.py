@@ -1,4 +1,4 @@
-"""Tests for inspector.imageio: every supported format and every bad-input case, built in tmp."""
+"""Tests for core.imageio: every supported format and every bad-input case, built in tmp."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-from inspector.errors import InputError
-from inspector.imageio import load_image, sniff_format
+from core.errors import InputError
+from core.imageio import load_image, sniff_format
 
 H, W = 24, 32
 

@@ -10,10 +10,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from inspector.window import Window, uncrop_map
-from training.anomaly.crop import RGBCrop
-from training.anomaly.scores import ScoreConfig, anomaly_scores, error_map, gaussian_blur
-from training.anomaly.threshold import ThresholdError, defect_probability
+from core.errors import ThresholdError
+from core.preprocessing.rgb_crop import RGBCrop
+from core.window import Window, uncrop_map
+from inspector.anomaly.scores import ScoreConfig, anomaly_scores, error_map, gaussian_blur
 
 __all__ = ["AnomalyDetector"]
 
@@ -24,7 +24,7 @@ class AnomalyDetector:
     Args:
         model: Reconstruction model ``[B, 3, S, S] -> [B, 3, S, S]`` (put in eval mode here).
         score: How error maps become scores.
-        threshold: Validation-chosen threshold (``score > threshold`` is a defect).
+        threshold: Validation-chosen threshold (``score >= threshold`` is a defect).
         input_size: Square model input side ``S``.
         mean: Per-channel normalisation mean applied to ``[0, 1]`` pixels.
         std: Per-channel normalisation std.
@@ -75,8 +75,8 @@ class AnomalyDetector:
             CheckpointError: Missing/unreadable checkpoint or weights that do not fit.
             ThresholdError: The card carries no finite threshold.
         """
+        from core.checkpoint import load_checkpoint, load_state_dict_strict
         from models.rgb_ae import create_model
-        from training.checkpoint import load_checkpoint, load_state_dict_strict
 
         state_dict, card = load_checkpoint(path, task="rgb")
         model = create_model(card["architecture"], **(card.get("model_kwargs") or {}))
@@ -136,7 +136,20 @@ class AnomalyDetector:
         return {
             "score": score,
             "threshold": self.threshold,
-            "is_defect": bool(score > self.threshold),
+            "is_defect": bool(score >= self.threshold),
             "defect_probability": defect_probability(score, self.threshold, self.score_scale),
             "error_map": unit,
         }
+
+
+def defect_probability(score: float, threshold: float, scale: float) -> float:
+    """A logistic read of the margin: 0.5 at the threshold, towards 1 for clear defects.
+
+    Args:
+        score: Anomaly score.
+        threshold: Decision threshold.
+        scale: Score units per logit, e.g. the spread of validation scores (card ``score_stats``).
+    """
+    scale = scale if scale > 0 and math.isfinite(scale) else 1.0
+    z = max(-60.0, min(60.0, (score - threshold) / scale))
+    return 1.0 / (1.0 + math.exp(-z))

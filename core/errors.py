@@ -23,3 +23,7 @@ class CheckpointError(InspectorError):
 
 class BackendUnavailable(InspectorError):
     """A VLM/VLG backend cannot run here (no weights, no API key, missing package)."""
+
+
+class ThresholdError(InputError):
+    """No honest threshold can be chosen or applied (NaN scores, degenerate splits)."""

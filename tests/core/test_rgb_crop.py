@@ -1,4 +1,4 @@
-"""Tests for training.anomaly.crop and the detector's crop: where the battery is in a photo."""
+"""Tests for core.preprocessing.rgb_crop and the detector's crop: where the battery is in a photo."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from training.anomaly import AnomalyDetector, RGBCrop, ScoreConfig, battery_box
+from core.preprocessing import RGBCrop, battery_box
+from inspector.anomaly import AnomalyDetector, ScoreConfig
 
 
 def _photo(seed: int = 0, box: tuple[int, int, int, int] = (90, 60, 70, 140), size: int = 256) -> np.ndarray:

@@ -14,7 +14,7 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from inspector.errors import ConfigError, InspectorError
+from core.errors import ConfigError, InspectorError
 
 log = logging.getLogger(__name__)
 
