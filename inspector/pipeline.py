@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from core.errors import CheckpointError, InputError, InspectorError
-from inspector.explain import overlay_heatmap
+from inspector.drawing import overlay_heatmap
 from inspector.predictors import CTPrediction, RGBPrediction, find_default_checkpoint, load_predictor
 from inspector.settings import InspectorSettings
 from inspector.verdict import Verdict, combine

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from inspector.ui.i18n import t, verdict_bilingual, verdict_label
+from inspector.i18n import t, verdict_bilingual, verdict_label
 
 log = logging.getLogger(__name__)
 # fontTools reports every table it does not subset when fpdf2 embeds a TTF; that is not news.
@@ -286,7 +286,7 @@ def _pdf_images(
     """Place the pictures two per row on a new page, each with its caption underneath."""
     from PIL import Image
 
-    from inspector.ui.drawing import to_rgb_uint8
+    from inspector.drawing import to_rgb_uint8
 
     pdf.add_page()
     pdf.set_font(family, size=13)

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
+from inspector.i18n import verdict_label
 from inspector.ui import actions, batch, state
-from inspector.ui.i18n import verdict_label
 from inspector.ui.state import t
 
 

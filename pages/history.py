@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import InspectorError
+from inspector.i18n import VERDICTS, verdict_label
 from inspector.ui import navigation, resources, state
-from inspector.ui.i18n import VERDICTS, verdict_label
 from inspector.ui.runner import InspectionJob
 from inspector.ui.state import t
 

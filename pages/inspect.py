@@ -10,9 +10,9 @@ import numpy as np
 import streamlit as st
 
 from core.errors import InspectorError
+from inspector.drawing import to_rgb_uint8
 from inspector.ui import actions, navigation, resources, state
 from inspector.ui.catalog import Sample, checkpoints_dir, list_cards, list_samples
-from inspector.ui.drawing import to_rgb_uint8
 from inspector.ui.guard import page_guard
 from inspector.ui.state import t
 

@@ -7,8 +7,8 @@ report card live in a fragment that re-runs every half second until both backend
 import streamlit as st
 
 from core.errors import InspectorError
+from inspector.i18n import verdict_bilingual
 from inspector.ui import navigation, panels, state
-from inspector.ui.i18n import verdict_bilingual
 from inspector.ui.live import live_fragment
 from inspector.ui.state import t
 

@@ -98,13 +98,13 @@ def _save_overlays(evidence: Any, out_dir: Path) -> None:
     """Write ``ct_overlay.png`` / ``rgb_overlay.png``: the explanation map with the defect boxes."""
     import cv2
 
-    from inspector.explain import draw_boxes
+    from inspector.drawing import draw_boxes
 
     out_dir.mkdir(parents=True, exist_ok=True)
     for side in ("ct", "rgb"):
         overlay, prediction = getattr(evidence, f"{side}_overlay"), getattr(evidence, side)
         if overlay is not None:
-            image = draw_boxes(overlay, prediction.boxes, color=(255, 255, 255))
+            image = draw_boxes(overlay, prediction.boxes, color=(255, 255, 255), min_side=0)
             cv2.imwrite(str(out_dir / f"{side}_overlay.png"), image[..., ::-1])
 
 

@@ -1,4 +1,4 @@
-"""Explanations: where a model looked (attention maps), boxes from maps, overlays.
+"""Explanations: where a model looked (attention maps) and boxes from maps.
 
 One interface for every method: ``create_explainer(name).explain(model, image, meta, target)``
 returns a map ``[H, W]`` in ``[0, 1]`` at the input size. Methods live one per file in this
@@ -13,9 +13,7 @@ __all__ = [
     "Explanation",
     "boxes_from_map",
     "create_explainer",
-    "draw_boxes",
     "list_explainers",
-    "overlay_heatmap",
     "register_explainer",
     "rescale_boxes",
 ]
@@ -27,8 +25,4 @@ def __getattr__(name: str):
         from inspector.explain import base
 
         return getattr(base, name)
-    if name in {"overlay_heatmap", "draw_boxes"}:
-        from inspector.explain import overlay
-
-        return getattr(overlay, name)
     raise AttributeError(f"module 'inspector.explain' has no attribute {name!r}")

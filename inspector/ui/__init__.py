@@ -1,7 +1,7 @@
 """The Streamlit app's building blocks, shared by ``app.py`` and the pages in ``pages/``.
 
-Plain modules (no Streamlit, testable alone): :mod:`~inspector.ui.i18n` (every label in
-Korean and English), :mod:`~inspector.ui.drawing`, :mod:`~inspector.ui.charts`,
+Plain modules (no Streamlit, testable alone): :mod:`~inspector.i18n` (every label in
+Korean and English), :mod:`~inspector.drawing`, :mod:`~inspector.ui.charts`,
 :mod:`~inspector.ui.catalog`, :mod:`~inspector.ui.cardview`, :mod:`~inspector.ui.batch` and
 :mod:`~inspector.ui.runner` (one inspection: verdict now, VLM/VLG in the background).
 

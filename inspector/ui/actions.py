@@ -11,10 +11,10 @@ import numpy as np
 
 from core.errors import InspectorError
 from core.imageio import load_image
+from inspector.drawing import draw_boxes, png_bytes, side_by_side
 from inspector.pipeline import InspectionRequest
 from inspector.ui import resources
 from inspector.ui.catalog import checkpoints_dir
-from inspector.ui.drawing import draw_boxes, png_bytes, side_by_side
 from inspector.ui.runner import InspectionJob, start_inspection
 from inspector.ui.state import NONE_BACKEND, UISettings
 

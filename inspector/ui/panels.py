@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 
 from inspector import report
-from inspector.ui.drawing import COLORS, data_url, draw_boxes
-from inspector.ui.i18n import verdict_label
+from inspector.drawing import COLORS, data_url, draw_boxes
+from inspector.i18n import verdict_label
 from inspector.ui.runner import InspectionJob
 from inspector.ui.state import lang, t
 

@@ -92,7 +92,7 @@ class InspectionJob:
         """A finished job reopened from a :class:`inspector.history.HistoryRecord`."""
         images = {}
         if record.thumbnail:
-            from inspector.ui.drawing import decode_png
+            from inspector.drawing import decode_png
 
             images["thumbnail"] = decode_png(record.thumbnail)
         inspection = copy.deepcopy(record.inspection)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from inspector.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from inspector.ui import state
 from inspector.ui.catalog import checkpoints_dir, default_card, list_cards
-from inspector.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from inspector.ui.resources import BackendOption, backend_options
 from inspector.ui.state import restore, save, t
 

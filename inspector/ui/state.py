@@ -19,8 +19,8 @@ from typing import Any
 
 import streamlit as st
 
-from inspector.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS
-from inspector.ui.i18n import t as _t
+from inspector.i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS
+from inspector.i18n import t as _t
 
 LANG_KEY = "lang"
 CURRENT_KEY = "current_inspection"

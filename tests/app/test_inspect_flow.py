@@ -7,7 +7,7 @@ import time
 import pytest
 
 from inspector.history import HistoryStore
-from inspector.ui.i18n import t
+from inspector.i18n import t
 from tests.app.conftest import ct_png, page_path, rgb_png
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from inspector.history import HistoryStore
+from inspector.i18n import t
 from inspector.ui import navigation
-from inspector.ui.i18n import t
 from tests.app.conftest import ct_png, page_path, rgb_png, zip_of
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from core.errors import InputError
-from inspector.ui import batch, cardview, charts, drawing
+from inspector import drawing
+from inspector.ui import batch, cardview, charts
 from inspector.ui.catalog import default_card, list_artifacts, list_cards, list_samples
 from tests.app.conftest import ct_png, rgb_png, zip_of
 

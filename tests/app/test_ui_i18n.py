@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.ui.i18n import LANGUAGES, STRINGS, VERDICTS, t, verdict_bilingual
+from inspector.i18n import LANGUAGES, STRINGS, VERDICTS, t, verdict_bilingual
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = [

@@ -8,10 +8,10 @@ from datetime import datetime
 
 import numpy as np
 
+from inspector.drawing import png_bytes
 from inspector.history import HistoryRecord
 from inspector.pipeline import Evidence, InspectionRequest
 from inspector.settings import InspectorSettings
-from inspector.ui.drawing import png_bytes
 from inspector.ui.runner import InspectionJob, start_inspection
 from inspector.verdict import Verdict
 from models.vlm.base import Availability

@@ -8,7 +8,8 @@ import torch
 from torch import nn
 
 from core.errors import ConfigError
-from inspector.explain import create_explainer, draw_boxes, list_explainers, overlay_heatmap
+from inspector.drawing import draw_boxes, overlay_heatmap
+from inspector.explain import create_explainer, list_explainers
 from inspector.explain.base import Explainer, register_explainer
 
 CAM_METHODS = ["gradcam", "gradcam_pp", "layercam"]
@@ -147,6 +148,8 @@ def test_overlay_and_boxes_give_uint8_rgb_at_image_size():
     over = overlay_heatmap(gray16, heat, alpha=0.5)
     assert over.shape == (30, 40, 3) and over.dtype == np.uint8
     assert not np.array_equal(over[15, 15], over[0, 39])  # the hot region is coloured
-    drawn = draw_boxes(np.zeros((30, 40, 3), np.uint8), [{"label": "x", "score": 0.9, "box": [2, 3, 10, 8]}])
-    assert drawn.dtype == np.uint8 and tuple(drawn[3, 2]) == (255, 48, 48)
+    drawn = draw_boxes(
+        np.zeros((30, 40, 3), np.uint8), [{"label": "", "box": [2, 3, 10, 8]}], (255, 48, 48), width=1, min_side=0
+    )
+    assert drawn.shape == (30, 40, 3) and drawn.dtype == np.uint8 and tuple(drawn[3, 2]) == (255, 48, 48)
     assert tuple(drawn[20, 30]) == (0, 0, 0)

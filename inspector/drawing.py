@@ -1,4 +1,6 @@
-"""Image helpers for the UI and the reports: display conversion, heat-map overlays, boxes.
+"""Image helpers for the UI, the reports and the CLI: display conversion, heat-map overlays, boxes.
+
+The one place images are drawn; it imports no UI framework, so the runtime and reports use it too.
 
 Boxes follow the inspection JSON: ``{"label", "score", "box": [x, y, w, h]}`` in pixels of the
 input image.
@@ -42,7 +44,7 @@ def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
     if arr.dtype == np.uint16:
         arr = (arr.astype(np.float32) / 65535.0 * 255.0).round().astype(np.uint8)
     elif arr.dtype != np.uint8:
-        arr = (np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).round().astype(np.uint8)
+        arr = (np.clip(np.nan_to_num(arr.astype(np.float32)), 0.0, 1.0) * 255.0).round().astype(np.uint8)
     if arr.ndim == 2:
         arr = np.stack([arr] * 3, axis=-1)
     elif arr.shape[-1] == 1:
@@ -52,13 +54,25 @@ def to_rgb_uint8(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def overlay_heatmap(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45) -> np.ndarray:
-    """Blend a ``[0, 1]`` heat map (resized to the image) over the image with the JET colormap."""
+def overlay_heatmap(
+    image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.45, colormap: int = cv2.COLORMAP_JET
+) -> np.ndarray:
+    """Blend a ``[0, 1]`` heat map (resized to the image) over the image.
+
+    Args:
+        image: The image the map explains (gray or RGB; uint8, uint16 or float in ``[0, 1]``).
+        heatmap: ``[h, w]`` map in ``[0, 1]`` (NaN counts as 0); resized to the image size.
+        alpha: Weight of the coloured map in the blend.
+        colormap: An OpenCV colormap id.
+
+    Returns:
+        ``uint8 [H, W, 3]`` RGB overlay at the image size.
+    """
     base = to_rgb_uint8(image)
-    heat = np.clip(np.asarray(heatmap, dtype=np.float32), 0.0, 1.0)
+    heat = np.clip(np.nan_to_num(np.asarray(heatmap, dtype=np.float32)), 0.0, 1.0)
     if heat.shape[:2] != base.shape[:2]:
         heat = cv2.resize(heat, (base.shape[1], base.shape[0]), interpolation=cv2.INTER_LINEAR)
-    colored = cv2.applyColorMap((heat * 255).astype(np.uint8), cv2.COLORMAP_JET)[..., ::-1]
+    colored = cv2.applyColorMap((heat * 255).astype(np.uint8), colormap)[..., ::-1]
     blended = (1.0 - alpha) * base.astype(np.float32) + alpha * colored.astype(np.float32)
     return blended.round().astype(np.uint8)
 
@@ -68,6 +82,7 @@ def draw_boxes(
     boxes: Iterable[Mapping],
     color: tuple[int, int, int] = COLORS["ct"],
     width: int | None = None,
+    min_side: int = MIN_DRAW_SIDE,
 ) -> np.ndarray:
     """Draw labelled boxes on a copy of the image.
 
@@ -76,14 +91,15 @@ def draw_boxes(
         boxes: ``{"label", "score", "box": [x, y, w, h]}`` dicts in image pixels.
         color: RGB outline colour.
         width: outline width; defaults to about 1% of the image side.
+        min_side: images smaller than this are enlarged by an integer factor first, so labels
+            stay legible next to the picture; ``0`` keeps the image size.
 
     Returns:
-        ``uint8[H, W, 3]`` with the boxes drawn (enlarged by an integer factor when the image
-        is smaller than :data:`MIN_DRAW_SIDE`); malformed boxes are skipped.
+        ``uint8[H, W, 3]`` with the boxes drawn; malformed boxes are skipped.
     """
     canvas = Image.fromarray(to_rgb_uint8(image))
     # small images are enlarged first so that labels stay legible next to the picture
-    scale = max(1, -(-MIN_DRAW_SIDE // max(canvas.size)))
+    scale = max(1, -(-min_side // max(canvas.size))) if min_side > 0 else 1
     if scale > 1:
         canvas = canvas.resize((canvas.width * scale, canvas.height * scale), Image.NEAREST)
     draw = ImageDraw.Draw(canvas)
