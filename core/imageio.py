@@ -48,6 +48,31 @@ SUPPORTED_FORMATS = ("PNG", "JPEG", "TIFF", "DICOM", "BMP", "WebP")
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float64)
 
 
+class DecodedImage(np.ndarray):
+    """A decoded image that remembers what decoding saw, in :attr:`info`.
+
+    It is an ordinary ``numpy`` array for every other purpose (``np.asarray`` gives the plain
+    array). ``info`` keys: ``colour`` (mean chroma, max minus min channel in ``[0, 1]``, of the
+    file before a CT image became grey), ``nonfinite_fraction`` (share of NaN/inf samples),
+    ``channels`` (channels in the file).
+    """
+
+    info: dict
+
+    def __new__(cls, array: np.ndarray, info: dict) -> DecodedImage:
+        obj = np.asarray(array).view(cls)
+        obj.info = dict(info)
+        return obj
+
+    def __array_finalize__(self, obj: np.ndarray | None) -> None:
+        self.info = dict(getattr(obj, "info", {}) or {})
+
+
+def image_info(image: np.ndarray) -> dict:
+    """What decoding saw of ``image`` (empty for an array that was not decoded here)."""
+    return dict(getattr(image, "info", {}) or {})
+
+
 @dataclass(frozen=True)
 class ImageLimits:
     """Size limits applied before any pixel is decoded.
@@ -84,7 +109,8 @@ def load_image(
         name: How to call the input in error messages; defaults to the file name.
 
     Returns:
-        The decoded image as described above.
+        The decoded image as described above, a :class:`DecodedImage` whose ``info`` says what
+        decoding saw (colour of a CT file, NaN/inf samples).
 
     Raises:
         InputError: If the input is missing, empty, too large, corrupt, truncated or of an
@@ -102,8 +128,13 @@ def load_image(
         )
     decoder = _dicom_decode if kind == "DICOM" else _tiff_decode if kind == "TIFF" else _pil_decode
     pixels = decoder(data, label, limits)
+    info = {
+        "nonfinite_fraction": float((~np.isfinite(pixels)).mean()) if pixels.dtype.kind == "f" else 0.0,
+        "channels": int(pixels.shape[-1]) if pixels.ndim == 3 else 1,
+    }
     gray = _to_unit_float(pixels, label)
-    return _for_modality(gray, modality)
+    info["colour"] = float((gray.max(axis=-1) - gray.min(axis=-1)).mean()) if gray.ndim == 3 else 0.0
+    return DecodedImage(_for_modality(gray, modality), info)
 
 
 def sniff_format(data: bytes) -> str | None:

@@ -31,8 +31,10 @@ from typing import Any
 import numpy as np
 
 from core.errors import CheckpointError, InputError, InspectorError
+from core.imageio import image_info
 from inspector.drawing import overlay_heatmap
 from inspector.predictors import CTPrediction, RGBPrediction, find_default_checkpoint, load_predictor
+from inspector.review import ReviewPolicy, image_quality_reasons
 from inspector.settings import InspectorSettings
 from inspector.verdict import Verdict, combine
 
@@ -98,6 +100,20 @@ class Evidence:
     rgb_image: np.ndarray | None = field(default=None, repr=False)
     battery_type: str | None = None
     axis: str | None = None
+    image_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def review_reasons(self) -> list[str]:
+        """Why a person should look at this inspection (codes of :mod:`inspector.review`)."""
+        reasons = list(self.image_reasons)
+        for side in (self.ct, self.rgb):
+            reasons += [r for r in getattr(side, "review_reasons", None) or [] if r not in reasons]
+        return reasons
+
+    @property
+    def needs_review(self) -> bool:
+        """True when any review reason fired."""
+        return bool(self.review_reasons)
 
     @property
     def attention_map(self) -> np.ndarray | None:
@@ -128,6 +144,8 @@ class Evidence:
         return {
             "verdict": self.verdict.verdict,
             "confidence": round(self.verdict.confidence, 6),
+            "needs_review": self.needs_review,
+            "review_reasons": self.review_reasons,
             "ct": None if self.ct is None else self.ct.to_dict(),
             "rgb": None if self.rgb is None else self.rgb.to_dict(),
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
@@ -248,6 +266,12 @@ class Inspector:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         ct_pred = rgb_pred = None
+        image_reasons = []
+        if ct is not None:
+            policy = getattr(self._predictor("ct"), "review_policy", None) or ReviewPolicy()
+            image_reasons += image_quality_reasons(ct, policy, image_info(ct), prefix="ct")
+        if rgb is not None:
+            image_reasons += image_quality_reasons(rgb, ReviewPolicy(), image_info(rgb), prefix="rgb")
         if ct is not None:
             t = time.perf_counter()
             ct_pred = self._predictor("ct").predict(ct, battery_type=battery_type, axis=axis)
@@ -260,7 +284,7 @@ class Inspector:
         verdict = combine(ct_pred, rgb_pred, policy=self.settings.policy)
         timings["verdict"] = (time.perf_counter() - t) * 1000
         timings["analyse"] = (time.perf_counter() - start) * 1000
-        return Evidence(verdict, ct_pred, rgb_pred, timings, ct, rgb, battery_type, axis)
+        return Evidence(verdict, ct_pred, rgb_pred, timings, ct, rgb, battery_type, axis, image_reasons)
 
     def backend(self, kind: str, name: str) -> Any:
         """The VLM (``kind="vlm"``) or VLG backend ``name``, created once and cached.

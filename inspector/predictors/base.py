@@ -175,7 +175,10 @@ class Predictor:
         self.std = self._per_channel(norm.get("std", 1.0), "std")
         if np.any(self.std <= 0):
             raise CheckpointError(f"checkpoint normalisation std must be positive, got {self.std.tolist()}")
+        from inspector.review import split_review_state
+
         model = self.build_model(self.card)
+        state_dict, self.review_state = split_review_state(state_dict)
         load_state_dict_strict(model, state_dict, self.card)
         self.model = model.float().to(self.device).eval()
         self.box_threshold = float(box_threshold)

@@ -16,6 +16,7 @@ from core.errors import CheckpointError, InputError
 from core.window import uncrop_boxes, uncrop_map
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
+from inspector.review import FeatureDensity, ReviewPolicy, capture_features, metadata_reasons
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class CTPrediction(DefectProbability):
     boxes: list[dict] = field(default_factory=list)
     attention: np.ndarray | None = field(default=None, repr=False)
     explained_class: str | None = None
+    ood_score: float | None = None
+    review_reasons: list[str] = field(default_factory=list)
     explainer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,6 +92,7 @@ class CTPrediction(DefectProbability):
             "is_defect": self.is_defect,
             "confidence": round(self.confidence, 6),
             "boxes": self.boxes,
+            "ood_score": None if self.ood_score is None else round(float(self.ood_score), 4),
         }
 
 
@@ -122,6 +126,9 @@ class CTPredictor(Predictor):
         self.explainer = create_explainer(explainer or self.card.get("explainer") or self.default_explainer)
         self.uses_meta = bool(getattr(self.model, "uses_meta", True))
         self.crop = bool((self.card.get("preprocessing") or {}).get("crop"))
+        review = self.card.get("review") or {}
+        self.review_policy = ReviewPolicy.from_card(review)
+        self.density = FeatureDensity.from_state(self.review_state, review.get("ood_threshold", float("inf")))
 
     def build_model(self, card: Mapping[str, Any]) -> nn.Module:
         from models.ct_cnn import create_model
@@ -172,10 +179,13 @@ class CTPredictor(Predictor):
         def target(logits: torch.Tensor) -> int:
             return self._choose(torch.softmax(logits.float() / self.temperature, dim=0))[1]
 
-        explanation = self.explainer.run(self.model, tensor, meta, target=target)
+        with capture_features(self.model) as seen:
+            explanation = self.explainer.run(self.model, tensor, meta, target=target)
         probs = torch.softmax(explanation.logits.float() / self.temperature, dim=0)
         is_defect, best, defect_p = self._choose(probs)
         label = self.class_names[best]
+        probabilities = {name: float(p) for name, p in zip(self.class_names, probs.tolist())}
+        ood_score, reasons = self._review(seen.features, probabilities, defect_p, battery_type)
         heat = explanation.heatmap
         boxes: list[dict] = []
         if is_defect:
@@ -189,7 +199,7 @@ class CTPredictor(Predictor):
             attention = uncrop_map(attention, window, image.shape)
         return CTPrediction(
             label=label,
-            probabilities={name: float(p) for name, p in zip(self.class_names, probs.tolist())},
+            probabilities=probabilities,
             is_defect=is_defect,
             confidence=defect_p if is_defect else 1.0 - defect_p,
             defect_probability=defect_p,
@@ -198,4 +208,26 @@ class CTPredictor(Predictor):
             attention=np.clip(attention, 0.0, 1.0),
             explained_class=self.class_names[explanation.target],
             explainer=self.explainer.name,
+            ood_score=ood_score,
+            review_reasons=reasons,
         )
+
+    def _review(
+        self,
+        features: torch.Tensor | None,
+        probabilities: Mapping[str, float],
+        defect_p: float,
+        battery_type: str | None,
+    ) -> tuple[float | None, list[str]]:
+        """The OOD score and the model-based review reasons (image checks run in the pipeline)."""
+        reasons: list[str] = []
+        ood_score = None
+        if self.density is not None and features is not None:
+            ood_score = float(self.density.score(features.cpu().numpy())[0])
+            if ood_score > self.density.threshold:
+                reasons.append("ct_out_of_distribution")
+        if not self.uses_meta:  # a model that reads the metadata cannot contradict it
+            reasons += metadata_reasons(probabilities, battery_type, self.review_policy)
+        if abs(defect_p - self.threshold) < self.review_policy.low_margin:
+            reasons.append("ct_low_margin")
+        return ood_score, reasons

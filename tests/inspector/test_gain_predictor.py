@@ -45,7 +45,7 @@ def test_gain_checkpoint_is_a_ct_model(gain_checkpoint: Path) -> None:
     assert 0.0 <= pred.attention.min() and pred.attention.max() <= 1.0
     assert set(pred.probabilities) == {"normal", "defect"}
     assert pred.is_defect == (pred.defect_probability >= 0.5)
-    assert set(pred.to_dict()) == {"label", "probabilities", "is_defect", "confidence", "boxes"}
+    assert set(pred.to_dict()) == {"label", "probabilities", "is_defect", "confidence", "boxes", "ood_score"}
     assert pred.boxes == []  # the localisation head predicts no defect pixel (bias -5)
 
 

@@ -52,7 +52,7 @@ def test_ct_defect_gives_label_confidence_and_box_in_input_pixels(ct):
     assert pred.boxes == [{"label": "porosity", "score": 1.0, "box": [8, 40, 16, 12]}]
     assert pred.attention.shape == (64, 64) and pred.attention[45, 15] == pytest.approx(1.0)
     assert pred.explained_class == "cell_porosity" and pred.explainer == "gradcam"
-    assert set(pred.to_dict()) == {"label", "probabilities", "is_defect", "confidence", "boxes"}
+    assert set(pred.to_dict()) == {"label", "probabilities", "is_defect", "confidence", "boxes", "ood_score"}
 
 
 def test_ct_normal_has_no_boxes_and_normal_confidence(ct):

@@ -11,7 +11,7 @@ from inspector.cli import main
 from tests.inspector._checkpoints import ct_image, rgb_image, save_ct, save_rgb
 
 REPO = Path(__file__).resolve().parents[3]
-CONTRACT_KEYS = {"verdict", "confidence", "ct", "rgb", "vlm", "vlg", "timings_ms"}
+CONTRACT_KEYS = {"verdict", "confidence", "needs_review", "review_reasons", "ct", "rgb", "vlm", "vlg", "timings_ms"}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_inspect_json_is_the_contract(files, capsys):
     result = json.loads(out)
     assert set(result) == CONTRACT_KEYS
     assert result["verdict"] == "composite_defect"
-    assert set(result["ct"]) == {"label", "probabilities", "is_defect", "confidence", "boxes"}
+    assert set(result["ct"]) == {"label", "probabilities", "is_defect", "confidence", "boxes", "ood_score"}
     assert set(result["rgb"]) == {"score", "threshold", "is_defect", "confidence", "boxes"}
     assert result["ct"]["boxes"][0]["box"] == [8, 40, 16, 12]
     assert result["vlm"]["backend"] == "findings_writer" and result["vlg"]["backend"] == "model_boxes"
