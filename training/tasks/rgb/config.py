@@ -16,10 +16,6 @@ __all__ = ["CLASS_NAMES", "AEModelConfig", "RGBConfig", "RGBDataConfig", "data_c
 CLASS_NAMES = ["normal", "defect"]
 
 
-# --------------------------------------------------------------------------------------------------
-# config
-
-
 @dataclass
 class AEModelConfig:
     """Which autoencoder to build (:func:`models.rgb_ae.create_model`)."""
