@@ -1,0 +1,94 @@
+"""CT task data: datasets, transforms and loaders of one split."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from core.errors import ConfigError, InputError
+from training.loop import make_generator, seed_worker
+from training.tasks.ct.config import CLASS_NAMES, CTDataConfig
+
+__all__ = ["build_transform", "make_dataset", "make_loader"]
+
+
+def _labels_of(dataset: Dataset) -> np.ndarray:
+    """Class index of every sample, read from the manifest rows (no image decoding)."""
+    if isinstance(dataset, Subset):
+        return _labels_of(dataset.dataset)[np.asarray(dataset.indices, dtype=np.int64)]
+    return np.asarray(dataset.targets, dtype=np.int64)
+
+
+def _require_all_classes(labels: np.ndarray, split: str, data_dir: Path) -> None:
+    missing = [name for i, name in enumerate(CLASS_NAMES) if not (labels == i).any()]
+    if missing:
+        raise InputError(
+            f"the {split} split of {data_dir} has no images of class {', '.join(missing)}; "
+            f"every CT class must be present"
+        )
+
+
+def build_transform(cfg: CTDataConfig, train: bool) -> Any:
+    """Paired CT transform: optional outline crop, resize (area), then the augmentation policy.
+
+    ``data.augment`` is ``"ct"`` (seed 003 §5: flips, rotation, affine; never colour jitter or
+    blur), ``"none"``, or a list of transform entries for :func:`training.transforms.build_transforms`.
+    Evaluation never augments, so it matches :class:`inspector.predictors.ct.CTPredictor`.
+    """
+    from training.transforms import Compose, build_transforms, default_transforms
+
+    policy = cfg.augment
+    if not train or policy in ("ct", "none"):
+        return default_transforms("ct", cfg.input_size, train=train and policy == "ct", crop=cfg.crop)
+    if isinstance(policy, str):
+        raise ConfigError(
+            f"config key 'data.augment' must be 'ct', 'none' or a list of transforms, got {policy!r}"
+        )
+    return Compose(
+        [default_transforms("ct", cfg.input_size, train=False, crop=cfg.crop), build_transforms(policy, "ct")]
+    )
+
+
+def make_dataset(data_dir: str | Path, split: str, cfg: CTDataConfig, train: bool) -> Dataset:
+    """A CT dataset of one split (``"all"`` = every row) with the train or eval transform.
+
+    Raises:
+        InputError: A missing/broken manifest or an empty split.
+    """
+    from training.datasets import CTDataset
+
+    dataset: Dataset = CTDataset(
+        data_dir, split=None if split == "all" else split, transform=build_transform(cfg, train)
+    )
+    if len(dataset) == 0:
+        raise InputError(f"the {split} split of {data_dir} has no CT images")
+    if cfg.limit and len(dataset) > cfg.limit:
+        # an evenly spaced subset of the manifest order keeps every class in play
+        idx = np.linspace(0, len(dataset) - 1, cfg.limit).round().astype(int)
+        dataset = Subset(dataset, np.unique(idx).tolist())
+    return dataset
+
+
+def make_loader(dataset: Dataset, cfg: CTDataConfig, seed: int, train: bool) -> DataLoader:
+    """A DataLoader; the training one samples class-balanced when ``data.sampler: weighted``."""
+    sampler = None
+    if train and cfg.sampler == "weighted":
+        from training.samplers import make_weighted_sampler
+
+        sampler = make_weighted_sampler(
+            _labels_of(dataset), power=cfg.sampler_power, generator=make_generator(seed)
+        )
+    return DataLoader(
+        dataset,
+        batch_size=cfg.batch_size,
+        shuffle=train and sampler is None,
+        sampler=sampler,
+        drop_last=train and len(dataset) > cfg.batch_size,  # BatchNorm1d heads need >= 2 per batch
+        num_workers=cfg.num_workers,
+        worker_init_fn=seed_worker if cfg.num_workers else None,
+        generator=make_generator(seed + 1),
+        persistent_workers=cfg.num_workers > 0,
+    )

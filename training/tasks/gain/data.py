@@ -1,0 +1,104 @@
+"""GAIN task data: a split resized and cached in memory, and its (balanced) loader."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
+
+from training.loop import make_generator
+from training.tasks.gain.config import GainDataConfig
+
+log = logging.getLogger(__name__)
+
+__all__ = ["GainSplit", "make_loader"]
+
+
+def _resize(array: np.ndarray, size: int) -> np.ndarray:
+    if array.shape[0] == size and array.shape[1] == size:
+        return array
+    return cv2.resize(array, (size, size), interpolation=cv2.INTER_AREA)
+
+
+class GainSplit(Dataset):
+    """One split of a CT dataset, resized and cached in memory as tensors.
+
+    Images are resized with area interpolation; masks are area-resized and binarised at 0.5,
+    so metrics compare maps with the mask at the model's input resolution. The whole split is
+    decoded once (the ablation trains many models on the same images).
+
+    Args:
+        data_dir: Dataset folder with ``manifest.csv``.
+        split: Manifest split.
+        input_size: Side of the square model input.
+        augment: ``"flip"`` applies random horizontal/vertical flips to image and mask.
+        limit: Keep at most this many images, evenly spaced over the split (all classes stay).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        split: str,
+        input_size: int,
+        augment: str = "none",
+        limit: int | None = None,
+    ) -> None:
+        from training.datasets import CTDataset
+
+        source = CTDataset(data_dir, split=split)
+        indices = np.arange(len(source))
+        if limit and len(indices) > limit:
+            indices = np.unique(np.linspace(0, len(source) - 1, limit).round().astype(int))
+        n = len(indices)
+        self.images = torch.empty(n, 1, input_size, input_size)
+        self.masks = torch.empty(n, 1, input_size, input_size)
+        self.is_defect = torch.empty(n, dtype=torch.long)
+        self.paths: list[str] = []
+        for j, i in enumerate(indices):
+            sample = source[int(i)]
+            self.images[j, 0] = torch.from_numpy(_resize(sample["image"][0].numpy(), input_size))
+            mask = _resize(sample["mask"][0].numpy(), input_size)
+            self.masks[j, 0] = torch.from_numpy((mask >= 0.5).astype(np.float32))
+            self.is_defect[j] = int(sample["is_defect"])
+            self.paths.append(sample["path"])
+        self.augment = augment
+        log.info("cached %d images of split %s from %s at %d px", n, split, data_dir, input_size)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        image, mask = self.images[index], self.masks[index]
+        if self.augment == "flip":
+            for dim in (-1, -2):
+                if torch.rand(()) < 0.5:
+                    image, mask = image.flip(dim), mask.flip(dim)
+        return {"image": image, "mask": mask, "is_defect": self.is_defect[index], "index": index}
+
+
+def make_loader(dataset: GainSplit, cfg: GainDataConfig, seed: int, train: bool) -> DataLoader:
+    """Batches of a cached split; training batches balance normal and defect images."""
+    sampler = None
+    if train and cfg.balance:
+        labels = dataset.is_defect.numpy()
+        counts = np.bincount(labels, minlength=2).astype(np.float64)
+        weights = 1.0 / np.maximum(counts, 1.0)
+        sampler = WeightedRandomSampler(
+            torch.as_tensor(weights[labels], dtype=torch.double),
+            num_samples=len(labels),
+            replacement=True,
+            generator=make_generator(seed),
+        )
+    return DataLoader(
+        dataset,
+        batch_size=cfg.batch_size,
+        shuffle=train and sampler is None,
+        sampler=sampler,
+        drop_last=train and len(dataset) > cfg.batch_size,
+        generator=make_generator(seed + 1),
+    )
