@@ -87,6 +87,11 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+# Statistics stored beside the weights (the review density): kept in float32 even in fp16
+# exports, since an inverse covariance does not survive half precision; not model parameters.
+FLOAT32_PREFIXES: tuple[str, ...] = ("review.",)
+
+
 def save_checkpoint(
     model: nn.Module | Mapping[str, torch.Tensor],
     out_stem: str | Path,
@@ -108,7 +113,7 @@ def save_checkpoint(
     tensors: dict[str, torch.Tensor] = {}
     for name, tensor in state.items():
         tensor = tensor.detach().cpu()
-        if fp16 and tensor.is_floating_point():
+        if fp16 and tensor.is_floating_point() and not name.startswith(FLOAT32_PREFIXES):
             tensor = tensor.to(torch.float16)
         # clone: safetensors refuses tensors that share storage (tied weights, views)
         tensors[name] = tensor.contiguous().clone()
@@ -121,7 +126,13 @@ def save_checkpoint(
     full_card.update(
         created=full_card.get("created") or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         dtype="float16" if fp16 else "float32",
-        n_parameters=int(sum(t.numel() for n, t in state.items() if not n.endswith("num_batches_tracked"))),
+        n_parameters=int(
+            sum(
+                t.numel()
+                for n, t in state.items()
+                if not n.endswith("num_batches_tracked") and not n.startswith(FLOAT32_PREFIXES)
+            )
+        ),
         sha256=digest,
     )
     card_path(out_stem).write_text(

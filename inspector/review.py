@@ -40,6 +40,8 @@ __all__ = [
     "capture_features",
     "image_quality_reasons",
     "metadata_reasons",
+    "model_review_reasons",
+    "split_review_state",
 ]
 
 REVIEW_REASONS: tuple[str, ...] = (
@@ -144,6 +146,38 @@ def metadata_reasons(
     other = "module" if battery_type == "cell" else "cell"
     p_other = sum(p for name, p in probabilities.items() if name.startswith(other + "_"))
     return ["ct_metadata_contradiction"] if p_other >= policy.metadata_confidence else []
+
+
+def model_review_reasons(
+    probabilities: Mapping[str, float],
+    defect_probability: float,
+    threshold: float,
+    ood_score: float | None,
+    ood_threshold: float,
+    policy: ReviewPolicy,
+    uses_meta: bool,
+    battery_type: str | None,
+) -> list[str]:
+    """The review reasons that a CT model's outputs give (the predictor and evaluation share it).
+
+    Args:
+        probabilities: Calibrated class probabilities by class name.
+        defect_probability: Summed probability of the defect classes.
+        threshold: Decision threshold on ``defect_probability``.
+        ood_score: :meth:`FeatureDensity.score` of the slice, or ``None`` without a density.
+        ood_threshold: Scores above it are out of distribution.
+        policy: Margin and metadata thresholds.
+        uses_meta: Whether the model reads the metadata (then it cannot contradict it).
+        battery_type: The battery type given with the slice.
+    """
+    reasons: list[str] = []
+    if ood_score is not None and ood_score > ood_threshold:
+        reasons.append("ct_out_of_distribution")
+    if not uses_meta:
+        reasons += metadata_reasons(probabilities, battery_type, policy)
+    if abs(defect_probability - threshold) < policy.low_margin:
+        reasons.append("ct_low_margin")
+    return reasons
 
 
 def last_linear(model: nn.Module) -> nn.Linear | None:

@@ -5,6 +5,7 @@ battery. Both return the window that maps results back to input pixels (:mod:`co
 """
 
 from core.preprocessing.ct_crop import OutlineCrop
+from core.preprocessing.intensity import normalise_intensity, percentile_window
 from core.preprocessing.rgb_crop import RGBCrop, battery_box, resize_square
 
-__all__ = ["OutlineCrop", "RGBCrop", "battery_box", "resize_square"]
+__all__ = ["OutlineCrop", "RGBCrop", "battery_box", "normalise_intensity", "percentile_window", "resize_square"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from core.errors import InspectorError
+from core.errors import InputError, InspectorError
 
 # train <target> --config FILE --data DIR --out DIR   ->  fn(config_path, data_dir, out_dir, **extra)
 TRAIN_TARGETS: dict[str, str] = {
@@ -26,6 +26,23 @@ EVALUATE_TARGETS: dict[str, str] = {
     "vlm": "inspector.evaluation.vlm:evaluate_from_cli",
     "vlg": "inspector.evaluation.vlg:evaluate_from_cli",
 }
+
+
+# targets whose --data may be given several times (leave-one-engine-out training and evaluation)
+MULTI_DATA_TARGETS: frozenset[str] = frozenset({"ct"})
+
+
+def one_or_many(data: list[str], target: str, verb: str) -> str | list[str]:
+    """``--data`` as one folder, or a list for the targets that take several.
+
+    Raises:
+        InputError: Several folders for a target that takes one.
+    """
+    if len(data) == 1:
+        return data[0]
+    if target not in MULTI_DATA_TARGETS:
+        raise InputError(f"{verb} {target} takes one --data folder, got {len(data)}")
+    return list(data)
 
 
 def resolve(spec: str) -> Callable:

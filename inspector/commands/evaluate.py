@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from inspector.commands._targets import EVALUATE_TARGETS, resolve
+from inspector.commands._targets import EVALUATE_TARGETS, one_or_many, resolve
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,7 +14,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("target", choices=sorted(EVALUATE_TARGETS))
     p.add_argument("--checkpoint", help="NAME.safetensors (ct, rgb, gain)")
     p.add_argument("--backend", help="backend name (vlm, vlg)")
-    p.add_argument("--data", required=True, help="dataset folder with manifest.csv")
+    p.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        help="dataset folder with manifest.csv; repeat for several (ct: trained/evaluated together)",
+    )
     p.add_argument("--split", default="test", help="manifest split to evaluate (default: test)")
     p.add_argument("--json", dest="json_out", required=True, help="where to write the metrics JSON")
     p.add_argument("--report", help="optional folder for the Markdown report and figures")
@@ -23,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    args.data = one_or_many(args.data, args.target, "evaluate")
     fn = resolve(EVALUATE_TARGETS[args.target])
     metrics = fn(args)
     out = Path(args.json_out)

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from core.errors import CheckpointError
+from core.preprocessing.intensity import normalise_intensity
 from core.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,7 @@ class Predictor:
         norm = card.get("normalisation") or {}
         self.mean = self._per_channel(norm.get("mean", 0.0), "mean")
         self.std = self._per_channel(norm.get("std", 1.0), "std")
+        self.intensity = (card.get("preprocessing") or {}).get("intensity")
         if np.any(self.std <= 0):
             raise CheckpointError(f"checkpoint normalisation std must be positive, got {self.std.tolist()}")
         from inspector.review import split_review_state
@@ -240,6 +242,7 @@ class Predictor:
             array = cv2.resize(array, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
             if array.ndim == 2:
                 array = array[..., None]
+        array = normalise_intensity(array, self.intensity)  # as the last training transform
         array = (array - self.mean) / self.std
         return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(self.device)
 

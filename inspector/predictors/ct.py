@@ -16,7 +16,7 @@ from core.errors import CheckpointError, InputError
 from core.window import uncrop_boxes, uncrop_map
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
-from inspector.review import FeatureDensity, ReviewPolicy, capture_features, metadata_reasons
+from inspector.review import FeatureDensity, ReviewPolicy, capture_features, model_review_reasons
 
 log = logging.getLogger(__name__)
 
@@ -220,14 +220,11 @@ class CTPredictor(Predictor):
         battery_type: str | None,
     ) -> tuple[float | None, list[str]]:
         """The OOD score and the model-based review reasons (image checks run in the pipeline)."""
-        reasons: list[str] = []
         ood_score = None
         if self.density is not None and features is not None:
             ood_score = float(self.density.score(features.cpu().numpy())[0])
-            if ood_score > self.density.threshold:
-                reasons.append("ct_out_of_distribution")
-        if not self.uses_meta:  # a model that reads the metadata cannot contradict it
-            reasons += metadata_reasons(probabilities, battery_type, self.review_policy)
-        if abs(defect_p - self.threshold) < self.review_policy.low_margin:
-            reasons.append("ct_low_margin")
+        threshold = self.density.threshold if self.density is not None else float("inf")
+        reasons = model_review_reasons(
+            probabilities, defect_p, self.threshold, ood_score, threshold, self.review_policy, self.uses_meta, battery_type
+        )
         return ood_score, reasons

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from core.manifest import CT_LABELS
 from training.config import DataConfig, LossConfig, ModelConfig, TrainConfig, load_config, param
 
-__all__ = ["CLASS_NAMES", "CTConfig", "CTDataConfig", "CTLossConfig", "load_ct_config"]
+__all__ = ["CLASS_NAMES", "CTConfig", "CTDataConfig", "CTLossConfig", "ReviewConfig", "load_ct_config"]
 
 CLASS_NAMES: tuple[str, ...] = tuple(CT_LABELS)
 
@@ -21,6 +21,7 @@ class CTDataConfig(DataConfig):
 
     mean: float = 0.5
     std: float = param(0.25, gt=0)
+    intensity: Literal["none", "percentile"] = "none"  # per-slice window, core.preprocessing.intensity
 
 
 @dataclass
@@ -37,6 +38,21 @@ class CTLossConfig(LossConfig):
 
 
 @dataclass
+class ReviewConfig:
+    """How the "needs review" density is fitted after training (inspector.review).
+
+    The OOD threshold is ``margin`` times the ``quantile`` of the validation scores, so about
+    ``1 - quantile`` of in-distribution slices would be flagged at ``margin = 1``.
+    """
+
+    fit: bool = True
+    quantile: float = param(0.99, gt=0, lt=1)
+    margin: float = param(1.5, ge=1)
+    max_fit_images: int = param(4000, gt=0, help="training slices used to fit the class Gaussians")
+    low_margin: float = param(0.3, ge=0, lt=0.5, help="flag defect probabilities this close to the threshold")
+
+
+@dataclass
 class CTConfig:
     """Top-level schema of ``training/configs/ct_*.yaml``."""
 
@@ -45,6 +61,7 @@ class CTConfig:
     loss: CTLossConfig = field(default_factory=CTLossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     calibrate: bool = True  # fit a softmax temperature on val after training
+    review: ReviewConfig = field(default_factory=ReviewConfig)
 
 
 def load_ct_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> CTConfig:

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from torch.utils.data import DataLoader, Dataset, Subset
+from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from core.errors import ConfigError, InputError
 from training.loop import make_generator, seed_worker
 from training.tasks.ct.config import CLASS_NAMES, CTDataConfig
 
-__all__ = ["build_transform", "make_dataset", "make_loader"]
+__all__ = ["build_transform", "data_dirs", "make_dataset", "make_loader"]
 
 
 def _labels_of(dataset: Dataset) -> np.ndarray:
     """Class index of every sample, read from the manifest rows (no image decoding)."""
     if isinstance(dataset, Subset):
         return _labels_of(dataset.dataset)[np.asarray(dataset.indices, dtype=np.int64)]
+    if isinstance(dataset, ConcatDataset):
+        return np.concatenate([_labels_of(d) for d in dataset.datasets])
     return np.asarray(dataset.targets, dtype=np.int64)
 
 
@@ -38,31 +41,53 @@ def build_transform(cfg: CTDataConfig, train: bool) -> Any:
     blur), ``"none"``, or a list of transform entries for :func:`training.transforms.build_transforms`.
     Evaluation never augments, so it matches :class:`inspector.predictors.ct.CTPredictor`.
     """
+    import training.ct_augment  # noqa: F401  (registers the scanner and intensity transforms)
     from training.transforms import Compose, build_transforms, default_transforms
 
     policy = cfg.augment
+    window = build_transforms([{"name": "intensity", "mode": cfg.intensity}], "ct")
     if not train or policy in ("ct", "none"):
-        return default_transforms("ct", cfg.input_size, train=train and policy == "ct", crop=cfg.crop)
+        base = default_transforms("ct", cfg.input_size, train=train and policy == "ct", crop=cfg.crop)
+        return Compose([base, window])
     if isinstance(policy, str):
         raise ConfigError(
             f"config key 'data.augment' must be 'ct', 'none' or a list of transforms, got {policy!r}"
         )
     return Compose(
-        [default_transforms("ct", cfg.input_size, train=False, crop=cfg.crop), build_transforms(policy, "ct")]
+        [
+            default_transforms("ct", cfg.input_size, train=False, crop=cfg.crop),
+            build_transforms(policy, "ct"),
+            window,
+        ]
     )
 
 
-def make_dataset(data_dir: str | Path, split: str, cfg: CTDataConfig, train: bool) -> Dataset:
+def data_dirs(data: str | Path | Sequence[str | Path]) -> list[Path]:
+    """One or several dataset folders as a list (``--data A --data B`` trains on both)."""
+    if isinstance(data, (str, Path)):
+        return [Path(data)]
+    return [Path(d) for d in data]
+
+
+def make_dataset(
+    data_dir: str | Path | Sequence[str | Path], split: str, cfg: CTDataConfig, train: bool
+) -> Dataset:
     """A CT dataset of one split (``"all"`` = every row) with the train or eval transform.
+
+    Args:
+        data_dir: A dataset folder, or several (their rows are concatenated in order).
+        split: Split name, or ``"all"``.
+        cfg: Data settings.
+        train: Training transform (augmentation) or evaluation transform.
 
     Raises:
         InputError: A missing/broken manifest or an empty split.
     """
     from training.datasets import CTDataset
 
-    dataset: Dataset = CTDataset(
-        data_dir, split=None if split == "all" else split, transform=build_transform(cfg, train)
-    )
+    transform = build_transform(cfg, train)
+    parts = [CTDataset(d, split=None if split == "all" else split, transform=transform) for d in data_dirs(data_dir)]
+    dataset: Dataset = parts[0] if len(parts) == 1 else ConcatDataset(parts)
     if len(dataset) == 0:
         raise InputError(f"the {split} split of {data_dir} has no CT images")
     if cfg.limit and len(dataset) > cfg.limit:

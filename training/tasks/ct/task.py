@@ -178,7 +178,11 @@ class CTTask(Task):
             "class_names": self.class_names,
             "input_size": cfg.data.input_size,
             "normalisation": {"mean": [cfg.data.mean], "std": [cfg.data.std]},
-            "preprocessing": {"crop": "battery_outline" if cfg.data.crop else None, "resize": "area"},
+            "preprocessing": {
+                "crop": "battery_outline" if cfg.data.crop else None,
+                "resize": "area",
+                "intensity": cfg.data.intensity,
+            },
             "uses_meta": bool(getattr(self.model, "uses_meta", False)),
             "threshold": None,
             "temperature": 1.0,
