@@ -224,3 +224,52 @@ def test_warm_start_needs_the_same_architecture(trained_run, tiny_dataset, tmp_p
     args = ["train", "ct", "--config", str(config), "--data", str(tiny_dataset), "--out", str(tmp_path / "r")]
     assert cli(args) == 2
     assert "holds architecture 'resnet18', expected 'cbam'" in capsys.readouterr().err
+
+
+def test_training_fits_the_review_density(trained_run):
+    from inspector.review import split_review_state
+
+    card = load_card(trained_run / "best")
+    review = card["review"]
+    assert review["ood_threshold"] == pytest.approx(review["val_quantile"] * review["margin"])
+    assert review["fitted_on"] == {"density": "train", "threshold": "val"}
+    from core.checkpoint import load_checkpoint
+
+    state, _ = load_checkpoint(trained_run / "best")
+    _, tensors = split_review_state(state)
+    assert set(tensors) == {"review.means", "review.precision"}
+    assert tensors["review.means"].shape[0] == len(CLASS_NAMES)
+
+
+def test_evaluate_reports_review_calibration_void_sizes_and_battery_intervals(trained_run, tiny_dataset):
+    metrics = evaluate(trained_run / "best.safetensors", tiny_dataset, "test", bootstrap=50)
+    assert metrics["ece"] == metrics["ece_after"]
+    flagged = metrics["n_images"] - metrics["n_unflagged"]
+    assert metrics["review_rate"] == pytest.approx(flagged / metrics["n_images"])
+    assert sum(metrics["review_reasons"].values()) >= flagged
+    assert metrics["accuracy_unflagged"] is None or 0 <= metrics["accuracy_unflagged"] <= 1
+    buckets = metrics["recall_by_void_size"]
+    test_rows = pd.read_csv(tiny_dataset / "manifest.csv").query(
+        "modality == 'ct' and split == 'test' and label.str.endswith('_porosity')", engine="python"
+    )
+    assert sum(buckets[b]["n"] for b in ("area<10", "area10-50", "area>50")) == len(test_rows)
+    ci = metrics["ci"]["macro_f1"]
+    batteries = pd.read_csv(tiny_dataset / "manifest.csv").query("modality == 'ct' and split == 'test'")
+    assert ci["n_batteries"] == batteries["battery_id"].nunique()
+    assert ci["low"] is None or ci["low"] <= ci["value"] <= ci["high"]
+
+
+def test_evaluate_several_datasets_counts_every_image(trained_run, tiny_dataset, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_dataset, copy)
+    one = evaluate(trained_run / "best.safetensors", tiny_dataset, "test", bootstrap=0)
+    both = evaluate(trained_run / "best.safetensors", [tiny_dataset, copy], "test", bootstrap=0)
+    assert both["n_images"] == 2 * one["n_images"]
+    assert both["data"] == [str(tiny_dataset), str(copy)] and "ci" not in both
+
+
+def test_several_data_folders_only_for_ct(tiny_dataset, tmp_path, capsys):
+    code = cli(
+        ["evaluate", "rgb", "--checkpoint", "x.safetensors", "--data", str(tiny_dataset), "--data", str(tiny_dataset), "--json", str(tmp_path / "o.json")]
+    )
+    assert code != 0 and "takes one --data folder" in capsys.readouterr().err
