@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 # name -> module under inspector.commands
 COMMANDS: dict[str, str] = {
     "synth": "inspector.commands.synth",
+    "synth-ood": "inspector.commands.synth_ood",
     "train": "inspector.commands.train",
     "evaluate": "inspector.commands.evaluate",
     "inspect": "inspector.commands.inspect",

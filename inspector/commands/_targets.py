@@ -25,11 +25,12 @@ EVALUATE_TARGETS: dict[str, str] = {
     "gain": "training.tasks.gain:evaluate_from_cli",
     "vlm": "inspector.evaluation.vlm:evaluate_from_cli",
     "vlg": "inspector.evaluation.vlg:evaluate_from_cli",
+    "review": "inspector.evaluation.review:evaluate_from_cli",
 }
 
 
 # targets whose --data may be given several times (leave-one-engine-out training and evaluation)
-MULTI_DATA_TARGETS: frozenset[str] = frozenset({"ct"})
+MULTI_DATA_TARGETS: frozenset[str] = frozenset({"ct", "review"})
 
 
 def one_or_many(data: list[str], target: str, verb: str) -> str | list[str]:

@@ -24,6 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", dest="json_out", required=True, help="where to write the metrics JSON")
     p.add_argument("--report", help="optional folder for the Markdown report and figures")
     p.add_argument("--limit", type=int, default=None, help="evaluate at most N images")
+    p.add_argument("--ood", help="review: folder with ood.csv (python -m inspector synth-ood)")
     p.set_defaults(func=run)
 
 
