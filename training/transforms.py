@@ -31,7 +31,9 @@ TRANSFORMS: Registry[type[PairTransform]] = Registry(
 CT_FORBIDDEN = frozenset({"color_jitter", "blur"})
 
 
-def register_transform(name: str, *, priority: int = 0) -> Callable[[type[PairTransform]], type[PairTransform]]:
+def register_transform(
+    name: str, *, priority: int = 0
+) -> Callable[[type[PairTransform]], type[PairTransform]]:
     """Class decorator: make a transform buildable by ``name`` from a config (sets ``cls.name``)."""
     return TRANSFORMS.register(name, priority=priority)
 

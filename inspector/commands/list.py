@@ -30,7 +30,9 @@ def collect(kind: str | None = None) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for name in selected:
         registry = load_registry(name)
-        out[name] = {label: registry.describe(entry) for label, entry in zip(registry.labels(), registry.names())}
+        out[name] = {
+            label: registry.describe(entry) for label, entry in zip(registry.labels(), registry.names())
+        }
     return out
 
 

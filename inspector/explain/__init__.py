@@ -22,7 +22,14 @@ __all__ = [
 
 def __getattr__(name: str):
     # Lazy: `inspector.explain.boxes` must stay importable without torch (used by image code).
-    if name in {"EXPLAINERS", "Explainer", "Explanation", "create_explainer", "list_explainers", "register_explainer"}:
+    if name in {
+        "EXPLAINERS",
+        "Explainer",
+        "Explanation",
+        "create_explainer",
+        "list_explainers",
+        "register_explainer",
+    }:
         from inspector.explain import base
 
         return getattr(base, name)

@@ -9,4 +9,12 @@ discovers it on the first lookup; ``priority`` orders the app's choices (default
 from models.vlg.base import Detection, VLGBackend
 from models.vlg.registry import VLG_BACKENDS, create_vlg, get_vlg_class, list_vlgs, register_vlg
 
-__all__ = ["VLG_BACKENDS", "Detection", "VLGBackend", "create_vlg", "get_vlg_class", "list_vlgs", "register_vlg"]
+__all__ = [
+    "VLG_BACKENDS",
+    "Detection",
+    "VLGBackend",
+    "create_vlg",
+    "get_vlg_class",
+    "list_vlgs",
+    "register_vlg",
+]

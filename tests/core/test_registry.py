@@ -76,7 +76,9 @@ def test_unknown_name_error_is_one_sentence_listing_the_choices() -> None:
 
 
 def test_error_class_and_message_are_configurable() -> None:
-    registry: Registry = Registry("predictor", error=CheckpointError, unknown="no {kind} for {name!r}; known: {known}")
+    registry: Registry = Registry(
+        "predictor", error=CheckpointError, unknown="no {kind} for {name!r}; known: {known}"
+    )
     registry.register("ct")(lambda: None)
     with pytest.raises(CheckpointError, match="no predictor for 'rgb'; known: ct"):
         registry.get("rgb")
@@ -101,7 +103,9 @@ def test_check_options_names_the_accepted_ones() -> None:
         """A net."""
 
     registry.check_options("net", {"width": 4})
-    with pytest.raises(ConfigError, match=r"model 'net' does not accept option\(s\) depth; it accepts: width\."):
+    with pytest.raises(
+        ConfigError, match=r"model 'net' does not accept option\(s\) depth; it accepts: width\."
+    ):
         registry.check_options("net", {"depth": 3}, hidden=("num_classes",))
 
 
