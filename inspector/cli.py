@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "inspect": "inspector.commands.inspect",
     "batch": "inspector.commands.batch",
     "ablate": "inspector.commands.ablate",
+    "list": "inspector.commands.list",
 }
 
 

@@ -21,21 +21,21 @@ import torch
 
 from core.errors import ConfigError
 from core.preprocessing.ct_crop import OutlineCrop, border_value
+from core.registry import Registry
 
 Pair = tuple[np.ndarray, np.ndarray]
-TRANSFORMS: dict[str, type[PairTransform]] = {}
+#: Transforms by name (all defined in this module; plug-in packages may add more).
+TRANSFORMS: Registry[type[PairTransform]] = Registry(
+    "transform", "training.transforms", unknown="unknown {kind} {name!r}; available: {known}"
+)
 CT_FORBIDDEN = frozenset({"color_jitter", "blur"})
 
 
-def register_transform(name: str) -> Callable[[type[PairTransform]], type[PairTransform]]:
-    """Class decorator: make a transform buildable by ``name`` from a config."""
-
-    def deco(cls: type[PairTransform]) -> type[PairTransform]:
-        TRANSFORMS[name] = cls
-        cls.name = name
-        return cls
-
-    return deco
+def register_transform(
+    name: str, *, priority: int = 0
+) -> Callable[[type[PairTransform]], type[PairTransform]]:
+    """Class decorator: make a transform buildable by ``name`` from a config (sets ``cls.name``)."""
+    return TRANSFORMS.register(name, priority=priority)
 
 
 def _rand() -> float:
@@ -255,7 +255,7 @@ def build_transforms(specs: Sequence[dict] | None, modality: str) -> Compose:
         spec = dict(spec)
         name = spec.pop("name", None)
         if name not in TRANSFORMS:
-            raise ConfigError(f"unknown transform {name!r}; available: {', '.join(sorted(TRANSFORMS))}")
+            raise TRANSFORMS.unknown_error(name)
         if modality == "ct" and name in CT_FORBIDDEN:
             raise ConfigError(
                 f"transform {name!r} is not allowed for CT (intensity is density; fine defects blur away)"

@@ -1,6 +1,7 @@
 """Reconstruction error maps and the score methods that turn a map into one anomaly score.
 
-Score methods are registered by name (:func:`register_score`) and chosen in
+Score methods are registered by name (:func:`register_score`, a :class:`core.registry.Registry`;
+a new method may live in a new module of :mod:`inspector.anomaly`) and chosen in
 :class:`ScoreConfig`: ``mean`` is the seed's mean reconstruction error; ``topk`` averages the top
 ``k`` percent of the Gaussian-smoothed map, so a small defect is not diluted over the image.
 """
@@ -14,6 +15,8 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
+
+from core.registry import Registry
 
 __all__ = [
     "SCORE_METHODS",
@@ -84,19 +87,14 @@ def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
 # image scores
 
 ScoreFn = Callable[..., torch.Tensor]
-SCORE_METHODS: dict[str, ScoreFn] = {}
+#: Score methods by name: ``fn(error_map[B, H, W], config) -> scores[B]``. A new method is a
+#: ``@register_score("name")`` function here or in a new module of :mod:`inspector.anomaly`.
+SCORE_METHODS: Registry[ScoreFn] = Registry("score method", "inspector.anomaly", attribute=None)
 
 
-def register_score(name: str) -> Callable[[ScoreFn], ScoreFn]:
+def register_score(name: str, *, priority: int = 0) -> Callable[[ScoreFn], ScoreFn]:
     """Register ``fn(error_map[B, H, W], config) -> scores[B]`` under ``name``."""
-
-    def decorator(fn: ScoreFn) -> ScoreFn:
-        if name in SCORE_METHODS:
-            raise ValueError(f"score method {name!r} is registered twice")
-        SCORE_METHODS[name] = fn
-        return fn
-
-    return decorator
+    return SCORE_METHODS.register(name, priority=priority)
 
 
 @dataclass
@@ -119,7 +117,7 @@ class ScoreConfig:
     def __post_init__(self) -> None:
         if self.method not in SCORE_METHODS:
             raise ValueError(
-                f"unknown score method {self.method!r}; known: {', '.join(sorted(SCORE_METHODS))}"
+                f"unknown score method {self.method!r}; known: {', '.join(SCORE_METHODS.names())}"
             )
         if not 0.0 < self.topk_fraction <= 1.0:
             raise ValueError(f"topk_fraction must be in (0, 1], got {self.topk_fraction}")

@@ -9,6 +9,7 @@ GAIN-MTL attention) is a new file here, discovered automatically, with no edit t
 from inspector.explain.boxes import boxes_from_map, rescale_boxes
 
 __all__ = [
+    "EXPLAINERS",
     "Explainer",
     "Explanation",
     "boxes_from_map",
@@ -21,7 +22,14 @@ __all__ = [
 
 def __getattr__(name: str):
     # Lazy: `inspector.explain.boxes` must stay importable without torch (used by image code).
-    if name in {"Explainer", "Explanation", "create_explainer", "list_explainers", "register_explainer"}:
+    if name in {
+        "EXPLAINERS",
+        "Explainer",
+        "Explanation",
+        "create_explainer",
+        "list_explainers",
+        "register_explainer",
+    }:
         from inspector.explain import base
 
         return getattr(base, name)

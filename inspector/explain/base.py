@@ -29,6 +29,7 @@ from core.registry import Registry
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "EXPLAINERS",
     "CAMExplainer",
     "Explainer",
     "Explanation",
@@ -37,17 +38,17 @@ __all__ = [
     "register_explainer",
 ]
 
-_REGISTRY: Registry[type[Explainer]] = Registry("explainer", __package__)
+EXPLAINERS: Registry[type[Explainer]] = Registry("explainer", "inspector.explain")
 
 
-def register_explainer(name: str) -> Callable[[type[Explainer]], type[Explainer]]:
+def register_explainer(name: str, *, priority: int = 0) -> Callable[[type[Explainer]], type[Explainer]]:
     """Class decorator that makes an explainer available to :func:`create_explainer` by ``name``."""
-    return _REGISTRY.register(name)
+    return EXPLAINERS.register(name, priority=priority)
 
 
 def list_explainers() -> list[str]:
     """Names of all registered explanation methods."""
-    return _REGISTRY.names()
+    return EXPLAINERS.names()
 
 
 def create_explainer(name: str, **kwargs) -> Explainer:
@@ -60,7 +61,7 @@ def create_explainer(name: str, **kwargs) -> Explainer:
     Raises:
         ConfigError: If no explainer has that name.
     """
-    return _REGISTRY.create(name, **kwargs)
+    return EXPLAINERS.create(name, **kwargs)
 
 
 @dataclass

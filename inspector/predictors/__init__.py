@@ -8,6 +8,7 @@ and this file need no edit.
 """
 
 from inspector.predictors.base import (
+    PREDICTORS,
     Predictor,
     create_predictor,
     find_default_checkpoint,
@@ -19,6 +20,7 @@ from inspector.predictors.ct import CTPrediction, CTPredictor
 from inspector.predictors.rgb import RGBPrediction, RGBPredictor
 
 __all__ = [
+    "PREDICTORS",
     "CTPrediction",
     "CTPredictor",
     "Predictor",

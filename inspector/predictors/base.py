@@ -27,6 +27,7 @@ from core.registry import Registry
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "PREDICTORS",
     "DefectProbability",
     "Predictor",
     "create_predictor",
@@ -36,23 +37,23 @@ __all__ = [
     "register_predictor",
 ]
 
-_REGISTRY: Registry[type[Predictor]] = Registry(
+PREDICTORS: Registry[type[Predictor]] = Registry(
     "predictor",
-    __package__,
+    "inspector.predictors",
     attribute="task",
     error=CheckpointError,
     unknown="no predictor for checkpoints of task {name!r}; known: {known}",
 )
 
 
-def register_predictor(task: str) -> Callable[[type[Predictor]], type[Predictor]]:
+def register_predictor(task: str, *, priority: int = 0) -> Callable[[type[Predictor]], type[Predictor]]:
     """Class decorator: use this predictor for checkpoint cards whose ``task`` is ``task``."""
-    return _REGISTRY.register(task)
+    return PREDICTORS.register(task, priority=priority)
 
 
 def list_predictors() -> list[str]:
     """Card tasks that have a predictor."""
-    return _REGISTRY.names()
+    return PREDICTORS.names()
 
 
 def create_predictor(state_dict: Mapping[str, torch.Tensor], card: Mapping[str, Any], **options) -> Predictor:
@@ -61,7 +62,7 @@ def create_predictor(state_dict: Mapping[str, torch.Tensor], card: Mapping[str, 
     Raises:
         CheckpointError: If no predictor handles the card's task.
     """
-    return _REGISTRY.create(card.get("task"), state_dict, card, **options)
+    return PREDICTORS.create(card.get("task"), state_dict, card, **options)
 
 
 def load_predictor(path: str | Path, tasks: Sequence[str] | None = None, **options) -> Predictor:

@@ -17,20 +17,12 @@ H, W] and ``meta`` FloatTensor[B, 2]; only ``late_fusion`` needs ``meta`` (``mod
 ``model.target_layer`` is the module Grad-CAM hooks. Weights start from scratch unless
 ``pretrained_path`` names a local ``.safetensors`` file.
 
-Importing this package imports every family module so that each registers itself. To add a
-family, write one module with a ``@register_model("name")`` factory and import it here.
+To add a family, write one module in this package with a ``@register_model("name")`` factory;
+the registry finds it on the first lookup (no import list to edit). ``python -m inspector list
+ct_model`` shows every family with its one-line description.
 """
 
-from models.ct_cnn import (  # noqa: F401  (importing registers the families)
-    cbam,
-    compact,
-    drn_aspp,
-    hierarchical,
-    late_fusion,
-    resnet,
-    timm_backbone,
-)
 from models.ct_cnn.base import CTClassifier
-from models.ct_cnn.registry import create_model, list_models, register_model
+from models.ct_cnn.registry import CT_MODELS, create_model, list_models, register_model
 
-__all__ = ["CTClassifier", "create_model", "list_models", "register_model"]
+__all__ = ["CT_MODELS", "CTClassifier", "create_model", "list_models", "register_model"]

@@ -1,47 +1,46 @@
 """Registry of RGB anomaly autoencoders, created by name from a config.
 
-A variant registers its factory once::
+A variant is a factory in a module of :mod:`models.rgb_ae`, registered once::
 
     @register_model("conv_ae")
-    def conv_ae(in_chans: int = 3, **kwargs) -> nn.Module: ...
+    def conv_ae(in_chans: int = 3, **kwargs) -> nn.Module:
+        \"\"\"Four-stage convolutional autoencoder.\"\"\"
 
 and callers build it with ``create_model("conv_ae", latent_channels=64)``; the name is what
-the checkpoint card stores as ``architecture``.
+the checkpoint card stores as ``architecture``. The package's modules are discovered on the
+first lookup (:class:`core.registry.Registry`), so a new detector is one new file.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 
 from torch import nn
 
-from core.errors import ConfigError
+from core.registry import Registry
 
 ModelFactory = Callable[..., nn.Module]
 
-_MODELS: dict[str, ModelFactory] = {}
+RGB_MODELS: Registry[ModelFactory] = Registry(
+    "RGB autoencoder",
+    "models.rgb_ae",
+    attribute=None,
+    unknown="unknown {kind} {name!r}; known models: {known}.",
+)
 
 
-def register_model(name: str) -> Callable[[ModelFactory], ModelFactory]:
+def register_model(name: str, *, priority: int = 0) -> Callable[[ModelFactory], ModelFactory]:
     """Decorator that registers an autoencoder factory under ``name``.
 
     Raises:
         ValueError: The name is already taken (a programming error, not a user error).
     """
-
-    def decorator(fn: ModelFactory) -> ModelFactory:
-        if name in _MODELS:
-            raise ValueError(f"RGB autoencoder {name!r} is registered twice")
-        _MODELS[name] = fn
-        return fn
-
-    return decorator
+    return RGB_MODELS.register(name, priority=priority)
 
 
 def list_models() -> list[str]:
     """Registered autoencoder names, sorted."""
-    return sorted(_MODELS)
+    return RGB_MODELS.names()
 
 
 def create_model(name: str, **kwargs) -> nn.Module:
@@ -58,14 +57,5 @@ def create_model(name: str, **kwargs) -> nn.Module:
     Raises:
         ConfigError: Unknown name or option.
     """
-    if name not in _MODELS:
-        raise ConfigError(f"unknown RGB autoencoder {name!r}; known models: {', '.join(list_models())}.")
-    fn = _MODELS[name]
-    accepted = inspect.signature(fn).parameters
-    unknown = sorted(set(kwargs) - set(accepted))
-    if unknown:
-        raise ConfigError(
-            f"RGB autoencoder {name!r} does not accept option(s) {', '.join(unknown)}; "
-            f"it accepts: {', '.join(accepted) or 'none'}."
-        )
-    return fn(**kwargs)
+    RGB_MODELS.check_options(name, kwargs)
+    return RGB_MODELS.create(name, **kwargs)

@@ -19,7 +19,7 @@ from models.vlm.evidence import ct_defect_type, map_regions
 SOURCES = {"ct": "ct_attention", "rgb": "rgb_error_map"}
 
 
-@register_vlg("model_boxes")
+@register_vlg("model_boxes", priority=10)  # the offline default, offered first
 class ModelBoxes(VLGBackend):
     """Boxes from the inspector's evidence (offline, always available).
 

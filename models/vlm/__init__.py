@@ -1,7 +1,9 @@
 """Vision-language model backends that write a structured finding, one file per backend.
 
 ``create_vlm(name, **cfg)`` builds a backend by name; ``list_vlms()`` lists the names.
-Backend modules import their heavy dependencies lazily, so importing this package is cheap.
+Backend modules import their heavy dependencies lazily, so importing this package is cheap. A
+new backend is one new module here with a ``@register_vlm("name")`` class: the registry
+discovers it on the first lookup; ``priority`` orders the app's choices (default first).
 """
 
 from models.vlm.base import (
@@ -12,12 +14,7 @@ from models.vlm.base import (
     FindingRequest,
     VLMBackend,
 )
-from models.vlm.registry import create_vlm, get_vlm_class, list_vlms, register_vlm
-
-# isort: off
-# Importing registers the backends; the order is the order the app offers them.
-from models.vlm import findings_writer, gemini, qwen3_vl  # noqa: F401
-# isort: on
+from models.vlm.registry import VLM_BACKENDS, create_vlm, get_vlm_class, list_vlms, register_vlm
 
 __all__ = [
     "SEVERITIES",
@@ -26,6 +23,7 @@ __all__ = [
     "Finding",
     "FindingRequest",
     "VLMBackend",
+    "VLM_BACKENDS",
     "create_vlm",
     "get_vlm_class",
     "list_vlms",

@@ -128,7 +128,7 @@ def _box_regions(boxes: list[dict[str, Any]], width: int, height: int) -> list[R
     return regions
 
 
-@register_vlm("findings_writer")
+@register_vlm("findings_writer", priority=10)  # the offline default, offered first
 class FindingsWriter(VLMBackend):
     """Compose the finding from the inspector's evidence (offline, deterministic, always available).
 

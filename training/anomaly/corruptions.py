@@ -24,24 +24,21 @@ from dataclasses import dataclass, field
 
 import torch
 
+from core.registry import Registry
+
 __all__ = ["CORRUPTIONS", "MASK_LEVEL", "CorruptionConfig", "corrupt_batch", "register_corruption"]
 
 Corruption = Callable[
     [torch.Tensor, torch.Tensor | None, torch.Generator | None], tuple[torch.Tensor, torch.Tensor]
 ]
-CORRUPTIONS: dict[str, Corruption] = {}
+#: Corruptions by name. A new one is a ``@register_corruption("name")`` function here or in a new
+#: module of :mod:`training.anomaly` (discovered on the first lookup).
+CORRUPTIONS: Registry[Corruption] = Registry("corruption", "training.anomaly", attribute=None)
 
 
-def register_corruption(name: str) -> Callable[[Corruption], Corruption]:
+def register_corruption(name: str, *, priority: int = 0) -> Callable[[Corruption], Corruption]:
     """Register ``fn(image[3, H, W], region[H, W] | None, generator) -> (image, strength[H, W])``."""
-
-    def decorator(fn: Corruption) -> Corruption:
-        if name in CORRUPTIONS:
-            raise ValueError(f"corruption {name!r} is registered twice")
-        CORRUPTIONS[name] = fn
-        return fn
-
-    return decorator
+    return CORRUPTIONS.register(name, priority=priority)
 
 
 @dataclass
@@ -73,10 +70,10 @@ class CorruptionConfig:
             )
         if self.max_count < 1:
             raise ValueError(f"corrupt.max_count must be at least 1, got {self.max_count}")
-        unknown = sorted(set(self.kinds) - set(CORRUPTIONS))
+        unknown = sorted(kind for kind in set(self.kinds) if kind not in CORRUPTIONS)
         if unknown or not self.kinds:
             raise ValueError(
-                f"corrupt.kinds must name corruptions from {', '.join(sorted(CORRUPTIONS))}, got {self.kinds}"
+                f"corrupt.kinds must name corruptions from {', '.join(CORRUPTIONS.names())}, got {self.kinds}"
             )
 
 
