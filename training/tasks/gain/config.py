@@ -1,4 +1,4 @@
-"""GAIN task configuration: the ``training/configs/gain/*.yaml`` schema, its ``base:`` inheritance and loader."""
+"""GAIN task configuration: the ``training/configs/gain/*.yaml`` schema, ``base:`` inheritance, loader."""
 
 from __future__ import annotations
 
