@@ -54,11 +54,6 @@ COLUMNS: tuple[str, ...] = (
 EXTENSION_COLUMNS: tuple[str, ...] = ("pair_id", "stamp")
 
 
-def label_index(label: str, modality: str) -> int:
-    """Index of ``label`` in the fixed label order of ``modality``."""
-    return LABELS[modality].index(label)
-
-
 def is_defect_label(label: str) -> bool:
     """Whether a CT or RGB label names a defect."""
     return label not in NORMAL_LABELS

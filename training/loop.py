@@ -67,16 +67,22 @@ __all__ = [
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> None:
-    """Seed ``random``, ``numpy`` and ``torch`` (all devices).
+    """Seed the global random generators of this process: Python's ``random`` (``seed``), NumPy's
+    legacy global generator (``np.random.seed(seed % 2**32)``) and torch's default generator on
+    the CPU and every CUDA device (``torch.manual_seed``).
+
+    Not seeded here: DataLoader shuffling and samplers (pass :func:`make_generator`), DataLoader
+    worker processes (:func:`seed_worker`), and Python's ``str``/``bytes`` hashing, which is fixed
+    when the interpreter starts (``PYTHONHASHSEED``); no training result depends on it.
 
     Args:
         seed: The seed.
-        deterministic: Also ask torch for deterministic kernels (slower; warns where impossible).
+        deterministic: Also ask torch for deterministic kernels (``torch.use_deterministic_algorithms``,
+            warning where impossible) and turn off the cuDNN autotuner. Slower.
     """
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.benchmark = False

@@ -28,9 +28,9 @@ class AnomalyDetector:
         input_size: Square model input side ``S``.
         mean: Per-channel normalisation mean applied to ``[0, 1]`` pixels.
         std: Per-channel normalisation std.
-        error_scale: Pixel error (after smoothing) that normal validation images reach at their
-            99.9th percentile; error maps are divided by twice this, so 0.5 means "as bad as the
-            worst normal pixels" and boxes are drawn above it.
+        error_scale: 95th percentile, over the normal validation images, of each image's peak
+            (maximum) smoothed pixel error; error maps are divided by twice this, so 0.5 means
+            "as bad as the worst pixel of 95 % of normal images" and boxes are drawn above it.
         score_scale: Logistic scale for :func:`defect_probability`.
         device: Torch device for inference.
         crop: How a photo becomes the model input (default: the whole photo resized, as the

@@ -3,8 +3,15 @@
 A :class:`~models.gain_mtl.GainMTL` computes its defect evidence map as part of the forward
 pass (the classifier weights applied at every position; the image logit pools this map), so
 the explanation *is* the decision's spatial decomposition rather than a post-hoc estimate.
-The map is the positive evidence, per-image min-max normalised by the base class, exactly
-as the GAIN-MTL metrics (CAM-IoU, PointGame, Energy-Inside) score it.
+
+In the order the code runs: the defect evidence is clipped at zero on the model's feature grid
+(:meth:`GainAttention.compute`), then the base class upsamples it bilinearly to the input size
+and min-max normalises it per image (:meth:`~inspector.explain.base.Explainer.to_unit_map`).
+The GAIN-MTL metrics (CAM-IoU, PointGame, Energy-Inside) and :meth:`models.gain_mtl.GainMTL.attention`
+use :func:`models.gain_mtl.normalise_attention` instead, which upsamples *first* and clips after;
+the two maps agree where the evidence is clearly positive and may differ slightly at the border
+of a positive region, where clipping before upsampling lets a little positive value spread into
+cells whose interpolated evidence is negative.
 """
 
 from __future__ import annotations

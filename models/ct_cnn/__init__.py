@@ -13,7 +13,8 @@ name                   what                                                     
 =====================  ===========================================================  ==========
 
 Every model is called as ``model(image, meta=None) -> logits`` with ``image`` FloatTensor[B, 1,
-H, W] and ``meta`` FloatTensor[B, 2]; only ``late_fusion`` needs ``meta`` (``model.uses_meta``).
+H, W] and ``meta`` FloatTensor[B, 2]. ``late_fusion`` and ``compact`` (unless built with
+``use_meta=False``) need ``meta``; the others ignore it. ``model.uses_meta`` tells which.
 ``model.target_layer`` is the module Grad-CAM hooks. Weights start from scratch unless
 ``pretrained_path`` names a local ``.safetensors`` file.
 

@@ -7,7 +7,7 @@ same kwargs under ``model_kwargs`` and ``architecture: "gain_mtl"``.
 from __future__ import annotations
 
 from models.gain_mtl.cam import CAMClassifier, defect_evidence, normalise_attention
-from models.gain_mtl.decoder import MultiScaleDecoder
+from models.gain_mtl.decoder import DEFAULT_DECODER_STRIDE, MultiScaleDecoder
 from models.gain_mtl.encoder import create_encoder
 from models.gain_mtl.inpaint import dilate, inpaint
 from models.gain_mtl.mining import AttentionMining
@@ -23,6 +23,7 @@ def create_gain_model(**kwargs) -> GainMTL:
 
 __all__ = [
     "ARCHITECTURE",
+    "DEFAULT_DECODER_STRIDE",
     "AttentionMining",
     "CAMClassifier",
     "GainMTL",

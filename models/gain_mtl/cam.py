@@ -81,9 +81,11 @@ def normalise_attention(
 ) -> torch.Tensor:
     """Per-image min-max normalised positive evidence, the attention map the user sees.
 
-    As in Grad-CAM, negative evidence is clipped at zero; the map is upsampled (bilinear) to
-    ``size`` first so it is compared with masks at input resolution. An image without positive
-    evidence gets an all-zero map. Differentiable.
+    In this order: the map is upsampled (bilinear) to ``size``, so it is compared with masks at
+    input resolution; then, as in Grad-CAM, negative evidence is clipped at zero; then each
+    image's map is min-max normalised. An image without positive evidence gets an all-zero map.
+    Differentiable. (The ``gain_attention`` explainer clips before upsampling; see
+    :mod:`inspector.explain.gain_attention`.)
 
     Args:
         evidence: Raw evidence ``[B, 1, h, w]``.

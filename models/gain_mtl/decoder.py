@@ -17,6 +17,11 @@ from torch import nn
 
 from core.errors import ConfigError
 
+# The one default stride of the fused map (hence of the CAM and the localisation map), used by
+# MultiScaleDecoder, GainMTL and the training config: 1 = input resolution. Porosity voids are a
+# few pixels wide; on val, Energy-Inside was 0.73 at stride 2 and 0.88 at stride 1.
+DEFAULT_DECODER_STRIDE = 1
+
 
 def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1) -> nn.Sequential:
     """``Conv2d -> BatchNorm2d -> ReLU`` with 'same' padding."""
@@ -51,7 +56,7 @@ class MultiScaleDecoder(nn.Module):
         in_channels: Sequence[int],
         reductions: Sequence[int],
         channels: int = 64,
-        out_stride: int = 4,
+        out_stride: int = DEFAULT_DECODER_STRIDE,
         in_chans: int = 1,
         detail_channels: int = 16,
     ) -> None:

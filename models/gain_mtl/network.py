@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from models.gain_mtl.cam import CAMClassifier, defect_evidence, normalise_attention
-from models.gain_mtl.decoder import MultiScaleDecoder, conv_bn_relu
+from models.gain_mtl.decoder import DEFAULT_DECODER_STRIDE, MultiScaleDecoder, conv_bn_relu
 from models.gain_mtl.encoder import create_encoder
 from models.gain_mtl.mining import AttentionMining
 
@@ -35,7 +35,8 @@ class GainMTL(nn.Module):
         num_classes: Output logits; 1 = a single defect logit (normal/defect).
         output_stride: Stride of the deepest encoder map (32, 16 or 8 via dilation).
         decoder_channels: Width of the fused map.
-        decoder_stride: Stride of the fused map, hence of the CAM and the localisation map.
+        decoder_stride: Stride of the fused map, hence of the CAM and the localisation map
+            (default :data:`~models.gain_mtl.decoder.DEFAULT_DECODER_STRIDE`, 1: input resolution).
         detail_channels: Width of the fine detail branch and of the output map when
             ``decoder_stride`` is finer than the encoder's first stage.
         pool: CAM pooling, ``"lse"`` or ``"avg"``.
@@ -54,7 +55,7 @@ class GainMTL(nn.Module):
         num_classes: int = 1,
         output_stride: int = 32,
         decoder_channels: int = 64,
-        decoder_stride: int = 4,
+        decoder_stride: int = DEFAULT_DECODER_STRIDE,
         detail_channels: int = 16,
         pool: str = "lse",
         lse_r: float = 10.0,

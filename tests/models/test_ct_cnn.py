@@ -111,13 +111,15 @@ def test_named_timm_models_get_a_grayscale_stem() -> None:
     assert model(torch.randn(1, 1, 64, 64)).shape == (1, 5)
 
 
-def test_meta_is_used_by_late_fusion_only(batch) -> None:
+@pytest.mark.parametrize("name", ["late_fusion", "compact"])
+def test_meta_is_used_by_late_fusion_and_compact(batch, name) -> None:
     image, _ = batch
     image = image[:1].repeat(2, 1, 1, 1)
     metas = torch.tensor([[0.0, 0.0], [1.0, 1.0]])
-    fusion = create_model("late_fusion").eval()
+    fusion = create_model(name).eval()
     plain = create_model("resnet18").eval()
     assert fusion.uses_meta and not plain.uses_meta
+    assert not create_model("compact", use_meta=False).uses_meta
     with torch.no_grad():
         fused = fusion(image, metas)
         ignored = plain(image, metas)

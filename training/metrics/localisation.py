@@ -1,8 +1,12 @@
 """Localisation metrics of GAIN-MTL: is the model looking at the defect?
 
-All maps are compared with the ground-truth mask at the model's input resolution (maps of a
-coarser grid are upsampled bilinearly first). Attention maps are per-image min-max normalised
-(seed 001, section 4): ``(A - min A) / (max A - min A)``; a constant map becomes all zeros.
+All maps are compared with the ground-truth mask at the model's input resolution: maps of a
+coarser grid are upsampled bilinearly first, then attention maps are per-image min-max
+normalised (seed 001, section 4): ``(A - min A) / (max A - min A)``; a constant map becomes all
+zeros. Nothing is clipped here: the attention the GAIN task passes in is already
+:func:`models.gain_mtl.normalise_attention` of the evidence (upsampled, then clipped at zero,
+then min-max normalised), so the min-max step here changes it only by that function's
+epsilon guard.
 Only defect images with a non-empty mask enter these metrics; each metric is the mean over
 those images of a per-image value:
 

@@ -35,13 +35,10 @@ import abc
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
-
-if TYPE_CHECKING:
-    from training.loop import FitSummary
 
 __all__ = ["Task", "cli_entry_point"]
 
@@ -49,20 +46,22 @@ __all__ = ["Task", "cli_entry_point"]
 def cli_entry_point(
     task: str,
     load_config: Callable[[str | Path, dict[str, Any]], Any],
-    train: Callable[[Any, str | Path, str | Path], FitSummary],
-    report: str = "best",
-) -> Callable[..., FitSummary]:
+    train: Callable[[Any, str | Path, str | Path], Any],
+    report: str | None = "best",
+) -> Callable[..., Any]:
     """Make the ``train_from_cli`` function of a task module (``python -m inspector train <task>``).
 
     Args:
         task: Task name (``ct``), for the docstring and the logger (``training.tasks.<task>``).
         load_config: ``load_config(path, overrides)`` of the task's config, taking dotted keys.
-        train: ``train(config, data_dir, out_dir) -> FitSummary`` of the task.
-        report: Which checkpoint to log at the end: ``"best"`` or ``"last"``.
+        train: ``train(config, data_dir, out_dir)`` of the task (a ``FitSummary`` when ``report``
+            is set).
+        report: Which checkpoint to log at the end: ``"best"``, ``"last"``, or ``None`` for a
+            task whose ``train`` logs its own result.
 
     Returns:
-        ``train_from_cli(config_path, data_dir, out_dir, overrides=None) -> FitSummary``, where
-        ``overrides`` (``epochs``, ``seed``) become ``train.*`` config keys.
+        ``train_from_cli(config_path, data_dir, out_dir, overrides=None)``, returning what
+        ``train`` returns, where ``overrides`` (``epochs``, ``seed``) become ``train.*`` config keys.
     """
 
     def train_from_cli(
@@ -70,12 +69,13 @@ def cli_entry_point(
         data_dir: str | Path,
         out_dir: str | Path,
         overrides: Mapping[str, Any] | None = None,
-    ) -> FitSummary:
+    ) -> Any:
         config = load_config(config_path, {f"train.{k}": v for k, v in (overrides or {}).items()})
         summary = train(config, data_dir, out_dir)
-        logging.getLogger(f"{__name__}.{task}").info(
-            "%s checkpoint: %s", report, getattr(summary, f"{report}_path")
-        )
+        if report is not None:
+            logging.getLogger(f"{__name__}.{task}").info(
+                "%s checkpoint: %s", report, getattr(summary, f"{report}_path")
+            )
         return summary
 
     train_from_cli.__doc__ = (

@@ -160,3 +160,15 @@ def test_parallel_ablation_gives_the_same_results_as_serial(tiny_shortcut_datase
     for a, b in zip(serial["runs"], parallel["runs"]):
         assert a["metrics"]["test"]["accuracy"] == pytest.approx(b["metrics"]["test"]["accuracy"])
         assert a["metrics"]["test"]["cam_iou"] == pytest.approx(b["metrics"]["test"]["cam_iou"], abs=1e-6)
+
+
+def test_decoder_stride_has_one_default():
+    import inspect
+
+    from models.gain_mtl import DEFAULT_DECODER_STRIDE, GainMTL, MultiScaleDecoder
+    from training.tasks.gain import GainModelConfig
+
+    model_default = inspect.signature(GainMTL).parameters["decoder_stride"].default
+    decoder_default = inspect.signature(MultiScaleDecoder).parameters["out_stride"].default
+    assert GainModelConfig().decoder_stride == model_default == decoder_default == DEFAULT_DECODER_STRIDE
+    assert load_gain_config(PRESETS / "base.yaml").model.decoder_stride == DEFAULT_DECODER_STRIDE

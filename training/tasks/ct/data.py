@@ -10,7 +10,8 @@ import numpy as np
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
 from core.errors import ConfigError, InputError
-from training.loop import make_generator, seed_worker
+from training.loop import make_generator
+from training.tasks.common import evenly_spaced_indices, task_loader
 from training.tasks.ct.config import CLASS_NAMES, CTDataConfig
 
 __all__ = ["build_transform", "data_dirs", "make_dataset", "make_loader"]
@@ -91,9 +92,7 @@ def make_dataset(
     if len(dataset) == 0:
         raise InputError(f"the {split} split of {data_dir} has no CT images")
     if cfg.limit and len(dataset) > cfg.limit:
-        # an evenly spaced subset of the manifest order keeps every class in play
-        idx = np.linspace(0, len(dataset) - 1, cfg.limit).round().astype(int)
-        dataset = Subset(dataset, np.unique(idx).tolist())
+        dataset = Subset(dataset, evenly_spaced_indices(len(dataset), cfg.limit).tolist())
     return dataset
 
 
@@ -106,14 +105,4 @@ def make_loader(dataset: Dataset, cfg: CTDataConfig, seed: int, train: bool) -> 
         sampler = make_weighted_sampler(
             _labels_of(dataset), power=cfg.sampler_power, generator=make_generator(seed)
         )
-    return DataLoader(
-        dataset,
-        batch_size=cfg.batch_size,
-        shuffle=train and sampler is None,
-        sampler=sampler,
-        drop_last=train and len(dataset) > cfg.batch_size,  # BatchNorm1d heads need >= 2 per batch
-        num_workers=cfg.num_workers,
-        worker_init_fn=seed_worker if cfg.num_workers else None,
-        generator=make_generator(seed + 1),
-        persistent_workers=cfg.num_workers > 0,
-    )
+    return task_loader(dataset, cfg.batch_size, seed, train, sampler, cfg.num_workers)

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
-from core.checkpoint import load_checkpoint, load_state_dict_strict
-from core.errors import CheckpointError, ConfigError
+from core.checkpoint import load_checkpoint
+from core.errors import CheckpointError
 from inspector.review import (
     FeatureDensity,
     ReviewPolicy,
@@ -31,9 +31,10 @@ from training.metrics.calibration import (
     softmax_with_temperature,
 )
 from training.metrics.classification import classification_metrics
+from training.tasks.common import load_task_model, normalise
 from training.tasks.ct.config import CLASS_NAMES, CTDataConfig
 from training.tasks.ct.data import _labels_of, _require_all_classes, data_dirs, make_dataset, make_loader
-from training.tasks.ct.task import _normalise, build_model
+from training.tasks.ct.task import build_model
 
 log = logging.getLogger(__name__)
 
@@ -46,19 +47,16 @@ def load_ct_model(path: str | Path, device: str | torch.device = "cpu") -> tuple
     Raises:
         CheckpointError: Missing files, a non-CT checkpoint, or weights of another architecture.
     """
-    state_dict, card = load_checkpoint(path, task="ct")
-    if not card.get("architecture"):
-        raise CheckpointError(f"checkpoint {path} has no architecture in its card")
-    try:
-        model = build_model(
+
+    def build(card: dict[str, Any]) -> nn.Module:
+        if not card.get("architecture"):
+            raise CheckpointError(f"checkpoint {path} has no architecture in its card")
+        return build_model(
             ModelConfig(architecture=card["architecture"], kwargs=dict(card.get("model_kwargs") or {})),
             num_classes=len(card.get("class_names") or CLASS_NAMES),
         )
-    except ConfigError as exc:
-        raise CheckpointError(f"checkpoint {Path(path).name} cannot be built: {exc}") from exc
-    state_dict, _ = split_review_state(state_dict)
-    load_state_dict_strict(model, state_dict, card)
-    return model.float().to(device).eval(), card
+
+    return load_task_model(path, "ct", build, device)
 
 
 def load_review_density(path: str | Path, card: Mapping[str, Any]) -> FeatureDensity | None:
@@ -96,7 +94,7 @@ def predict_with_features(
     uses_meta = bool(getattr(model, "uses_meta", card.get("uses_meta", True)))
     all_logits, all_labels, all_features = [], [], []
     for batch in loader:
-        image = _normalise(batch["image"].to(device), mean, std)
+        image = normalise(batch["image"].to(device), mean, std)
         meta = batch["meta"].to(device) if uses_meta and batch.get("meta") is not None else None
         with capture_features(model) as seen:
             all_logits.append(model(image, meta).float().cpu())

@@ -12,10 +12,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.errors import ConfigError
-from training.config import LossConfig, ModelConfig, to_dict
+from training.config import LossConfig, ModelConfig
 from training.losses import create_loss
 from training.metrics.classification import classification_metrics
 from training.tasks import Task
+from training.tasks.common import normalise, provenance
 from training.tasks.ct.config import CLASS_NAMES, CTConfig
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,6 @@ def build_loss(cfg: LossConfig, counts: Sequence[int]) -> nn.Module:
     return create_loss(cfg.name, **kwargs)
 
 
-def _normalise(image: torch.Tensor, mean: float, std: float) -> torch.Tensor:
-    return (image - mean) / std
-
-
 # --------------------------------------------------------------------------- task
 
 
@@ -107,20 +104,20 @@ class CTTask(Task):
         return params + (list(self.mask_head.parameters()) if self.mask_head is not None else [])
 
     def _logits(self, batch: Mapping[str, Any]) -> torch.Tensor:
-        image = _normalise(batch["image"], self.config.data.mean, self.config.data.std)
+        image = normalise(batch["image"], self.config.data.mean, self.config.data.std)
         return self.model(image, batch.get("meta"))
 
     def training_step(self, batch: Mapping[str, Any], epoch_progress: float) -> dict[str, Any]:
         labels = batch["label"]
         coarse_weight = self.config.loss.coarse_weight
         if coarse_weight > 0 and hasattr(self.model, "forward_hierarchical"):
-            image = _normalise(batch["image"], self.config.data.mean, self.config.data.std)
+            image = normalise(batch["image"], self.config.data.mean, self.config.data.std)
             out = self.model.forward_hierarchical(image, batch.get("meta"))
             coarse = F.cross_entropy(out.coarse_logits.float(), self.model.coarse_targets(labels))
             logits, extra = out.logits, {"coarse_loss": coarse.detach()}
             loss = self.loss_fn(logits, labels) + coarse_weight * coarse
         elif self.mask_head is not None:
-            image = _normalise(batch["image"], self.config.data.mean, self.config.data.std)
+            image = normalise(batch["image"], self.config.data.mean, self.config.data.std)
             features = self.model.forward_features(image)
             logits = self.model.forward_head(features, batch.get("meta"))
             mask_loss = self._mask_loss(self.mask_head(features).float(), batch["mask"])
@@ -186,9 +183,7 @@ class CTTask(Task):
             "uses_meta": bool(getattr(self.model, "uses_meta", False)),
             "threshold": None,
             "temperature": 1.0,
-            "config": to_dict(cfg),
-            "seed": cfg.train.seed,
-            "data_fingerprint": self.data_fingerprint,
+            **provenance(cfg, self.data_fingerprint),
         }
 
     def log_epoch(
@@ -220,7 +215,7 @@ class CTTask(Task):
                 meta = self._samples["meta"][i : i + 1].to(device) if "meta" in self._samples else None
                 heat = explainer.explain(
                     self.model,
-                    _normalise(image, self.config.data.mean, self.config.data.std),
+                    normalise(image, self.config.data.mean, self.config.data.std),
                     meta,
                     int(self._samples["label"][i]),
                 )

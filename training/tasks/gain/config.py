@@ -1,4 +1,4 @@
-"""GAIN task configuration: the ``training/configs/gain/*.yaml`` schema, its ``base:`` inheritance and loader."""
+"""GAIN task configuration: the ``training/configs/gain/*.yaml`` schema, ``base:`` inheritance, loader."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from core.errors import CheckpointError, ConfigError
+from models.gain_mtl.decoder import DEFAULT_DECODER_STRIDE
 from training.config import TrainConfig, from_dict, param, to_dict
 from training.losses import list_losses
 
@@ -23,7 +24,7 @@ class GainModelConfig:
     encoder_width: int = param(64, gt=0)
     output_stride: int = 32
     decoder_channels: int = param(64, gt=0)
-    decoder_stride: int = param(2, ge=1)
+    decoder_stride: int = param(DEFAULT_DECODER_STRIDE, ge=1)
     detail_channels: int = param(16, gt=0)
     pool: Literal["lse", "avg"] = "lse"
     lse_r: float = param(10.0, gt=0)

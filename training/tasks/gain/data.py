@@ -12,6 +12,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, WeightedRandomSampler
 
 from training.loop import make_generator
+from training.tasks.common import evenly_spaced_indices, task_loader
 from training.tasks.gain.config import GainDataConfig
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,7 @@ class GainSplit(Dataset):
         from training.datasets import CTDataset
 
         source = CTDataset(data_dir, split=split)
-        indices = np.arange(len(source))
-        if limit and len(indices) > limit:
-            indices = np.unique(np.linspace(0, len(source) - 1, limit).round().astype(int))
+        indices = evenly_spaced_indices(len(source), limit)
         n = len(indices)
         self.images = torch.empty(n, 1, input_size, input_size)
         self.masks = torch.empty(n, 1, input_size, input_size)
@@ -94,11 +93,4 @@ def make_loader(dataset: GainSplit, cfg: GainDataConfig, seed: int, train: bool)
             replacement=True,
             generator=make_generator(seed),
         )
-    return DataLoader(
-        dataset,
-        batch_size=cfg.batch_size,
-        shuffle=train and sampler is None,
-        sampler=sampler,
-        drop_last=train and len(dataset) > cfg.batch_size,
-        generator=make_generator(seed + 1),
-    )
+    return task_loader(dataset, cfg.batch_size, seed, train, sampler)

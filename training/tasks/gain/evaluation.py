@@ -10,9 +10,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from core.checkpoint import load_checkpoint, load_state_dict_strict
-from core.errors import CheckpointError, ConfigError
+from core.errors import ConfigError
 from training.metrics.localisation import GainMetrics
+from training.tasks.common import load_task_model
 from training.tasks.gain.config import _config_from_card
 from training.tasks.gain.data import GainSplit
 from training.tasks.gain.task import GainTask
@@ -28,13 +28,13 @@ def load_gain_model(path: str | Path, device: str | torch.device = "cpu") -> tup
     """
     from models.gain_mtl import create_gain_model
 
-    state_dict, card = load_checkpoint(path, task="gain")
-    try:
-        model = create_gain_model(**dict(card.get("model_kwargs") or {}))
-    except (ConfigError, TypeError) as exc:
-        raise CheckpointError(f"checkpoint {Path(path).name} cannot be built: {exc}") from exc
-    load_state_dict_strict(model, state_dict, card)
-    return model.float().to(device).eval(), card
+    return load_task_model(
+        path,
+        "gain",
+        lambda card: create_gain_model(**dict(card.get("model_kwargs") or {})),
+        device,
+        build_errors=(ConfigError, TypeError),
+    )
 
 
 @torch.no_grad()

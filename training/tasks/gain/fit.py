@@ -54,7 +54,7 @@ def train(
         make_loader(train_set, d, config.train.seed, train=True),
         make_loader(val_set, d, config.train.seed, train=False),
     )
-    for path in {summary.last_path, summary.best_path} - {None}:
+    for path in dict.fromkeys(p for p in (summary.last_path, summary.best_path) if p is not None):
         tuned, card = load_gain_model(path)
         threshold = tune_threshold(tuned, card, val_set)
         update_card(path, threshold=threshold)

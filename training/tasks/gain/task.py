@@ -8,12 +8,12 @@ from typing import Any
 import torch
 from torch import nn
 
-from training.config import to_dict
 from training.curriculum import MaskCurriculum, linear_warmup
 from training.losses import create_loss
 from training.losses.gain_base import GainInputs
 from training.metrics.localisation import GainMetrics
 from training.tasks import Task
+from training.tasks.common import normalise, provenance
 from training.tasks.gain.config import CLASS_NAMES, CLASSIFICATION_TERM, GainConfig, model_kwargs
 
 __all__ = ["GainTask"]
@@ -61,7 +61,7 @@ class GainTask(Task):
         self.curriculum = MaskCurriculum(config.curriculum.alpha_start, config.curriculum.end_ratio)
 
     def _normalise(self, image: torch.Tensor) -> torch.Tensor:
-        return (image - self.config.data.mean) / self.config.data.std
+        return normalise(image, self.config.data.mean, self.config.data.std)
 
     def inputs(self, batch: Mapping[str, Any], progress: float) -> GainInputs:
         """Run the model on a batch and gather what the losses need."""
@@ -138,7 +138,5 @@ class GainTask(Task):
             "threshold": cfg.eval.threshold,
             "map_threshold": cfg.eval.map_threshold,
             "strategy": cfg.strategy,
-            "config": to_dict(cfg),
-            "seed": cfg.train.seed,
-            "data_fingerprint": self.data_fingerprint,
+            **provenance(cfg, self.data_fingerprint),
         }

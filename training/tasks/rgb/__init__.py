@@ -35,7 +35,14 @@ The package is split by responsibility; every name is importable from ``training
 from __future__ import annotations
 
 from training.tasks.rgb.cli import evaluate_from_cli, train_from_cli
-from training.tasks.rgb.config import CLASS_NAMES, AEModelConfig, RGBConfig, RGBDataConfig, data_crop
+from training.tasks.rgb.config import (
+    CLASS_NAMES,
+    AEModelConfig,
+    RGBConfig,
+    RGBDataConfig,
+    data_crop,
+    load_rgb_config,
+)
 from training.tasks.rgb.data import RGBImages
 from training.tasks.rgb.evaluation import evaluate_checkpoint
 from training.tasks.rgb.fit import train
@@ -53,6 +60,7 @@ __all__ = [
     "data_crop",
     "evaluate_checkpoint",
     "evaluate_from_cli",
+    "load_rgb_config",
     "per_type_recall",
     "score_batch",
     "score_dataset",

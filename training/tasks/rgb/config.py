@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from core.preprocessing import RGBCrop
 from inspector.anomaly import ScoreConfig
 from training.anomaly import CorruptionConfig
-from training.config import TrainConfig, param
+from training.config import TrainConfig, load_config, param
 
-__all__ = ["CLASS_NAMES", "AEModelConfig", "RGBConfig", "RGBDataConfig", "data_crop"]
+__all__ = ["CLASS_NAMES", "AEModelConfig", "RGBConfig", "RGBDataConfig", "data_crop", "load_rgb_config"]
 
 
 CLASS_NAMES = ["normal", "defect"]
@@ -50,6 +52,11 @@ class RGBConfig:
     score: ScoreConfig = field(default_factory=ScoreConfig)
     corrupt: CorruptionConfig = field(default_factory=CorruptionConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def load_rgb_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> RGBConfig:
+    """Load and validate an RGB config file (``overrides`` use dotted keys)."""
+    return load_config(path, RGBConfig, overrides)
 
 
 def data_crop(data: RGBDataConfig) -> RGBCrop:

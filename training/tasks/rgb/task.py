@@ -14,9 +14,9 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from training.anomaly import ThresholdError, check_scores, corrupt_batch, youden_threshold
-from training.config import to_dict
 from training.losses.localisation import soft_dice_loss
 from training.tasks import Task
+from training.tasks.common import provenance
 from training.tasks.rgb.config import CLASS_NAMES, RGBConfig, data_crop
 from training.tasks.rgb.scoring import _concat, score_batch
 
@@ -101,9 +101,7 @@ class RGBAnomalyTask(Task):
             "threshold_method": "youden_j_on_val",
             "score_method": asdict(cfg.score),
             "score_stats": dict(self.score_stats),
-            "config": to_dict(cfg),
-            "seed": cfg.train.seed,
-            "data_fingerprint": self.data_fingerprint,
+            **provenance(cfg, self.data_fingerprint),
         }
 
 
