@@ -267,6 +267,26 @@ STRINGS: dict[str, dict[str, str]] = {
     "severity.high": {"ko": "높음", "en": "high"},
     "severity.critical": {"ko": "심각", "en": "critical"},
     # verdicts (both languages are always shown together on the report card)
+    "review.needs_review": {"ko": "검토 필요", "en": "needs review"},
+    "review.banner": {
+        "ko": "검토 필요 / needs review — 이 판정은 사람이 확인해야 합니다: {reasons}",
+        "en": "검토 필요 / needs review — a person must check this verdict: {reasons}",
+    },
+    "review.reason.ct_nonfinite_pixels": {"ko": "CT 파일에 NaN/무한대 값", "en": "CT file holds NaN/infinite values"},
+    "review.reason.ct_blank_image": {"ko": "CT 영상에 대비가 없음 (빈 영상)", "en": "CT image has no contrast (blank)"},
+    "review.reason.ct_noise_like": {"ko": "CT 영상이 잡음처럼 보임", "en": "CT image looks like noise, not a scan"},
+    "review.reason.ct_colour_photo": {"ko": "CT 자리에 컬러 사진", "en": "a colour photo was given as CT"},
+    "review.reason.ct_out_of_distribution": {
+        "ko": "학습한 CT와 다른 영상 (분포 밖)",
+        "en": "unlike any CT the model was trained on (out of distribution)",
+    },
+    "review.reason.ct_metadata_contradiction": {
+        "ko": "영상이 입력한 배터리 종류와 다름",
+        "en": "the image contradicts the battery type given",
+    },
+    "review.reason.ct_low_margin": {"ko": "CT 판정 여유가 작음", "en": "CT decision is close to its threshold"},
+    "review.reason.rgb_blank_image": {"ko": "RGB 사진에 대비가 없음", "en": "RGB photo has no contrast (blank)"},
+    "history.col_review": {"ko": "검토", "en": "Review"},
     "verdict.normal": {"ko": "정상", "en": "Normal"},
     "verdict.internal_defect": {"ko": "내부불량", "en": "Internal defect"},
     "verdict.external_defect": {"ko": "외부불량", "en": "External defect"},
@@ -323,6 +343,13 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **fmt: object) -> str:
 def verdict_label(verdict: str, lang: str) -> str:
     """The verdict in one language, e.g. ``"내부불량"`` or ``"Internal defect"``."""
     return t(f"verdict.{verdict}", lang)
+
+
+def review_reasons_text(reasons: list[str] | None, lang: str) -> str:
+    """Review reason codes in words, joined by ``; `` (unknown codes are shown as they are)."""
+    return "; ".join(
+        t(f"review.reason.{code}", lang) if f"review.reason.{code}" in STRINGS else str(code) for code in reasons or []
+    )
 
 
 def verdict_bilingual(verdict: str) -> str:

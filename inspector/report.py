@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from inspector.i18n import t, verdict_bilingual, verdict_label
+from inspector.i18n import review_reasons_text, t, verdict_bilingual, verdict_label
 
 log = logging.getLogger(__name__)
 # fontTools reports every table it does not subset when fpdf2 embeds a TTF; that is not news.
@@ -204,6 +204,9 @@ def _summary_section(inspection: Mapping[str, Any], lang: str, bilingual: bool) 
         name = "-"
     section.rows.append((t("report.verdict", lang), name))
     section.rows.append((t("report.confidence", lang), format_percent(inspection.get("confidence"))))
+    if inspection.get("needs_review"):
+        reasons = review_reasons_text(inspection.get("review_reasons"), lang)
+        section.rows.append(("검토 필요 / needs review", reasons or "-"))
     if inspection.get("created"):
         section.rows.append((t("report.created", lang), str(inspection["created"])))
     inputs = inspection.get("inputs") or {}

@@ -48,6 +48,7 @@ def main() -> None:
                 t("history.col_verdict"): verdict_label(r.verdict, state.lang())
                 if r.verdict in VERDICTS
                 else r.verdict,
+                t("history.col_review"): ("⚑ " + t("review.needs_review")) if r.inspection.get("needs_review") else "",
                 t("history.col_confidence"): r.confidence,
                 t("history.col_sources"): " + ".join(n for n in (r.ct_name, r.rgb_name) if n),
                 t("history.col_ct"): r.ct_label,

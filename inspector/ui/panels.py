@@ -9,7 +9,7 @@ import streamlit as st
 
 from inspector import report
 from inspector.drawing import COLORS, data_url, draw_boxes
-from inspector.i18n import verdict_label
+from inspector.i18n import review_reasons_text, verdict_label
 from inspector.ui.runner import InspectionJob
 from inspector.ui.state import lang, t
 
@@ -150,6 +150,12 @@ def report_card(job: InspectionJob, inspection: dict[str, Any], pictures: dict[s
     """The final report: bilingual verdict, confidence, each model's contribution, downloads."""
     st.subheader(t("summary.report"))
     verdict = inspection.get("verdict", "normal")
+    if inspection.get("needs_review"):
+        # plain text only: the reasons come from our own table, but never render markup from data
+        st.warning(
+            t("review.banner", reasons=review_reasons_text(inspection.get("review_reasons"), lang())),
+            icon=":material/flag:",
+        )
     left, right = st.columns([2, 3])
     with left:
         colour, icon = VERDICT_STYLE.get(verdict, ("gray", "help"))

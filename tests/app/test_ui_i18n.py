@@ -58,3 +58,12 @@ def test_translation_and_verdict_names():
     assert t("summary.pending", "en", backend="VLM") == "VLM running…"
     assert t("no.such.key", "en") == "no.such.key"
     assert verdict_bilingual("composite_defect") == "복합불량 (Composite defect)"
+
+
+def test_every_review_reason_has_words_in_both_languages():
+    from inspector.i18n import review_reasons_text
+    from inspector.review import REVIEW_REASONS
+
+    for code in REVIEW_REASONS:
+        assert f"review.reason.{code}" in STRINGS, code
+        assert code not in review_reasons_text([code], "ko") and code not in review_reasons_text([code], "en")

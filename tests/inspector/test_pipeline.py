@@ -221,3 +221,28 @@ def test_missing_backend_package_is_reported_not_raised(ckpt_dir, monkeypatch):
     assert result["verdict"] == "external_defect"
     for kind in ("vlm", "vlg"):
         assert result[kind]["available"] is False and "not available in this build" in result[kind]["error"]
+
+
+def test_review_flags_blank_and_noise_ct_but_not_a_clean_slice(inspector):
+    blank = inspector.analyse(ct=np.zeros((64, 64), np.float32), battery_type="cell", axis="y")
+    assert blank.needs_review and "ct_blank_image" in blank.review_reasons
+    assert blank.to_dict()["needs_review"] is True and "ct_blank_image" in blank.to_dict()["review_reasons"]
+    noise = inspector.analyse(ct=np.random.default_rng(0).random((64, 64)).astype(np.float32), battery_type="cell", axis="y")
+    assert "ct_noise_like" in noise.review_reasons
+    clean = inspector.analyse(ct=CT_DEFECT, battery_type="cell", axis="y")
+    image_codes = {"ct_blank_image", "ct_noise_like", "ct_colour_photo", "ct_nonfinite_pixels"}
+    assert not image_codes & set(clean.review_reasons)
+    assert clean.to_dict()["ct"]["ood_score"] is None  # this test checkpoint carries no density
+
+
+def test_review_flags_an_rgb_photo_given_as_ct(inspector, tmp_path):
+    import cv2
+
+    from core.imageio import load_image
+
+    photo = np.zeros((64, 64, 3), np.uint8)
+    photo[..., 0] = np.linspace(0, 255, 64)[None, :]
+    photo[..., 2] = 200
+    cv2.imwrite(str(tmp_path / "photo.png"), photo)
+    evidence = inspector.analyse(ct=load_image(tmp_path / "photo.png", "ct"), battery_type="cell", axis="y")
+    assert "ct_colour_photo" in evidence.review_reasons

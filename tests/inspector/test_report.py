@@ -120,3 +120,10 @@ def test_sections_handle_list_probabilities_and_bad_values():
 )  # fmt: skip
 def test_percent_never_rounds_to_a_certainty_the_model_did_not_state(value, text):
     assert report.format_percent(value) == text
+
+
+def test_markdown_shows_the_review_flag_with_reasons():
+    flagged = _inspection() | {"needs_review": True, "review_reasons": ["ct_out_of_distribution", "ct_low_margin"]}
+    md = report.report_markdown(flagged, lang="en")
+    assert "검토 필요 / needs review" in md and "out of distribution" in md and "close to its threshold" in md
+    assert "needs review" not in report.report_markdown(_inspection() | {"needs_review": False}, lang="en")
