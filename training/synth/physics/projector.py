@@ -118,7 +118,9 @@ def ramp_filter(q: int, name: str, cutoff: float) -> np.ndarray:
     return (ramp * win).astype(np.float32)
 
 
-def filtered_back_projection(sino: np.ndarray, n: int, name: str = "ram-lak", cutoff: float = 1.0) -> np.ndarray:
+def filtered_back_projection(
+    sino: np.ndarray, n: int, name: str = "ram-lak", cutoff: float = 1.0
+) -> np.ndarray:
     """Reconstruct an ``n x n`` image from a ``[views, 2 n]`` sinogram of :func:`forward_project`.
 
     Args:
@@ -139,12 +141,12 @@ def filtered_back_projection(sino: np.ndarray, n: int, name: str = "ram-lak", cu
     half = views // 2
     c = n // 2
     out = np.zeros((n, n), np.float32)
-    tc = q // 2
+    reach = int(np.ceil(n / np.sqrt(2))) + 3  # detector bins that reach the n x n grid
+    q_sino = q_sino[:, max(q // 2 - reach, 0) : q // 2 + reach]
+    tc = min(reach, q // 2)
     for i in range(half):
         ct, st = np.cos(theta[i]), np.sin(theta[i])
         smear = q_sino[i][None, :] + q_sino[i + half][:, None]
-        m = np.array(
-            [[ct, st, tc - c * ct - c * st], [-st, ct, tc + c * st - c * ct]], np.float64
-        )
+        m = np.array([[ct, st, tc - c * ct - c * st], [-st, ct, tc + c * st - c * ct]], np.float64)
         out += cv2.warpAffine(smear, m, (n, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     return out * np.float32(np.pi / (2 * views))
