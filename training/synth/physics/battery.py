@@ -13,12 +13,23 @@ import numpy as np
 from training.manifest import CT_LABELS
 from training.synth.physics import defects
 from training.synth.physics.cells import CellGeometry
+from training.synth.physics.materials import MATERIALS, attenuation
 from training.synth.physics.modules import ModuleGeometry
 from training.synth.physics.phantom import Canvas, Frame
 from training.synth.physics.scanner import Scanner, ScanProfile
+from training.synth.physics.spectrum import have_spekpy
 
 GEOMETRIES = {"cell": CellGeometry, "module": ModuleGeometry}
 MIN_SIZE = 64
+
+
+def warm_up() -> None:
+    """Load the attenuation tables and the spectrum library (worth doing before forking workers)."""
+    for name in MATERIALS:
+        attenuation(name)
+    have_spekpy()
+    if have_spekpy():
+        import spekpy  # noqa: F401
 
 
 def draw_frame(extent: float, n: int, axis: str, rng: np.random.Generator) -> Frame:

@@ -1,7 +1,7 @@
 """X-ray tube spectra and their reduction to a few energy bins for polychromatic projection.
 
 The unfiltered tungsten-anode spectrum comes from ``spekpy`` when it is installed (cached per
-tube voltage on a 5 kV grid, 12 degree anode); otherwise from Kramers' law
+tube voltage on a 10 kV grid, 12 degree anode); otherwise from Kramers' law
 ``N(E) ~ (kVp - E) / E`` with 0.8 mm of aluminium inherent filtration. Added filtration
 (aluminium, copper) is applied here as ``exp(-mu t)`` with :mod:`.materials`. The detector is an
 energy-integrating CsI scintillator: each photon counts with weight ``E (1 - exp(-mu_CsI d))``.
@@ -18,7 +18,7 @@ from training.synth.physics.materials import ENERGIES, attenuation
 
 log = logging.getLogger(__name__)
 
-KVP_STEP = 5.0
+KVP_STEP = 10.0
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +50,7 @@ def detected_spectrum(kvp: float, al_mm: float, cu_mm: float, csi_mm: float = 0.
     """Energy-integrating detector weights on :data:`ENERGIES` (normalised to sum 1).
 
     Args:
-        kvp: Tube voltage in kV (rounded to a 5 kV grid).
+        kvp: Tube voltage in kV (rounded to a 10 kV grid).
         al_mm: Added aluminium filtration in mm.
         cu_mm: Added copper filtration in mm.
         csi_mm: Scintillator thickness in mm.
