@@ -3,10 +3,12 @@
 Both operators are vectorised for a single CPU core:
 
 * :func:`forward_project` computes the line integrals of several images at once through the
-  Fourier slice theorem (one zero-padded 2-D FFT per pair of images, bilinear sampling of the
-  spectrum along every view's radial line, one batched 1-D inverse FFT). Its cost does not depend
-  on the number of views. The spectrum's bilinear interpolation multiplies the image by
-  ``sinc^2``; the image is divided by that roll-off first (the "deapodisation" of gridding).
+  Fourier slice theorem (one 2x zero-padded 2-D FFT per pair of images, bicubic sampling of the
+  spectrum along every view's radial line, one batched 1-D inverse FFT). Its cost hardly depends
+  on the number of views. Interpolating the spectrum multiplies the image by the kernel's
+  Fourier transform; the image is divided by it first (the "deapodisation" of gridding). Against
+  exact line integrals of a disc the mean error is ~0.5 % of the peak and the mass ~1 %
+  (bilinear sampling: 1.2 % and 5 %).
 * :func:`filtered_back_projection` filters every view with a windowed ramp and smears it back
   with one affine warp per *pair* of views ``theta`` and ``theta + 90 deg`` (the second view is
   smeared along the other image axis of the same warp).
@@ -35,11 +37,21 @@ def view_angles(views: int) -> np.ndarray:
     return np.arange(views) * (np.pi / views)
 
 
+def _keys(s: np.ndarray, a: float = -0.75) -> np.ndarray:
+    """OpenCV's bicubic interpolation kernel (Keys, ``a = -0.75``)."""
+    s = np.abs(s)
+    near = (a + 2) * s**3 - (a + 3) * s**2 + 1
+    far = a * s**3 - 5 * a * s**2 + 8 * a * s - 4 * a
+    return np.where(s < 1, near, np.where(s < 2, far, 0.0))
+
+
 @lru_cache(maxsize=8)
 def _deapodisation(n: int, q: int) -> np.ndarray:
+    """``1 / (k(x) k(y))`` with ``k`` the Fourier transform of the spectrum's interpolation kernel."""
+    s = np.linspace(-2, 2, 2001)
     x = (np.arange(n) - n // 2) / q
-    s = np.sinc(x) ** 2
-    return (1.0 / np.outer(s, s)).astype(np.float32)
+    k = np.trapezoid(_keys(s)[None, :] * np.cos(2 * np.pi * np.outer(x, s)), s, axis=1)
+    return (1.0 / np.outer(k, k)).astype(np.float32)
 
 
 @lru_cache(maxsize=32)
@@ -79,7 +91,7 @@ def forward_project(images: np.ndarray, views: int, oversample: int = OVERSAMPLE
     lines = np.empty((views, q, len(planes)), np.float32)
     for c in range(0, len(planes), 4):  # cv2.remap takes at most 4 channels
         part = np.ascontiguousarray(stack[..., c : c + 4])
-        lines[..., c : c + 4] = cv2.remap(part, mx, my, cv2.INTER_LINEAR).reshape(views, q, -1)
+        lines[..., c : c + 4] = cv2.remap(part, mx, my, cv2.INTER_CUBIC).reshape(views, q, -1)
     cplx = lines[..., 0::2] + 1j * lines[..., 1::2]
     proj = scipy.fft.fftshift(scipy.fft.ifft(scipy.fft.ifftshift(cplx, axes=1), axis=1), axes=1)
     proj = proj[:, q // 2 - n : q // 2 + n]
