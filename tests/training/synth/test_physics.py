@@ -88,9 +88,10 @@ def test_void_is_darker_than_its_coating_and_the_can_is_brightest() -> None:
     ring &= ~cv2.dilate(void.astype(np.uint8), k, iterations=1).astype(bool) & electrode
     assert ring.sum() >= 8
     assert img[void].mean() < img[ring].mean() - 0.05
-    mu = b.last["mu"]
-    can = mu >= 0.8 * mu.max()  # steel can (the densest material of a cell)
-    rest = (mu > 0.1) & ~cv2.dilate(can.astype(np.uint8), k, iterations=2).astype(bool)
+    x, y = b.frames["y"].coords()
+    r, g, px = np.hypot(x, y), b.geometry, b.frames["y"].px
+    can = np.abs(r - (g.radius - g.wall / 2)) < 0.5 * px  # pixels centred in the steel can wall
+    rest = (r < g.radius - g.wall - 2 * px) & (b.last["mu"] > 0.1)  # everything inside the can
     assert img[can].mean() > np.percentile(img[rest], 99)
 
 
