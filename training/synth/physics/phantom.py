@@ -92,10 +92,23 @@ class Canvas:
         return np.clip((np.minimum(d + px / 2, half) - np.maximum(d - px / 2, -half)) / px, 0.0, 1.0)
 
     def box(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
-        """Coverage of the box ``[x0, x1] x [y0, y1]`` (mm, object frame)."""
-        return self.strip(self.X - np.float32((x0 + x1) / 2), abs(x1 - x0)) * self.strip(
-            self.Y - np.float32((y0 + y1) / 2), abs(y1 - y0)
+        """Coverage of the box ``[x0, x1] x [y0, y1]`` (mm, object frame).
+
+        Only the pixels around the box's bounding rectangle in the image are computed.
+        """
+        n, fr = self.frame.n, self.frame
+        corners = np.array([fr.to_pixel(x, y) for x in (x0, x1) for y in (y0, y1)])
+        c0, r0 = np.floor(corners.min(0)).astype(int) - 2
+        c1, r1 = np.ceil(corners.max(0)).astype(int) + 3
+        out = np.zeros((n, n), np.float32)
+        r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, n), min(c1, n)
+        if r1 <= r0 or c1 <= c0:
+            return out
+        win = (slice(r0, r1), slice(c0, c1))
+        out[win] = self.strip(self.X[win] - np.float32((x0 + x1) / 2), abs(x1 - x0)) * self.strip(
+            self.Y[win] - np.float32((y0 + y1) / 2), abs(y1 - y0)
         )
+        return out
 
     def ring(self, r: np.ndarray, r0: float, r1: float) -> np.ndarray:
         """Coverage of the annulus ``r0 <= r <= r1`` given the radius map ``r`` (mm)."""
@@ -109,19 +122,26 @@ class Canvas:
             cov: Coverage in ``[0, 1]``.
             region: Region that the painted material belongs to (``None``: none).
         """
-        value = self.coef[material] if isinstance(material, str) else material
-        keep = 1.0 - cov
-        self.basis *= keep[..., None]
-        self.basis += cov[..., None] * value
-        self.occupied *= keep
+        rows, cols = np.flatnonzero(cov.any(1)), np.flatnonzero(cov.any(0))
+        if not len(rows):
+            return
+        win = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+        c = cov[win]
+        value = self.coef[material] if isinstance(material, str) else material[win]
+        basis = self.basis[win]
+        basis += c[..., None] * (value - basis)
+        occ = self.occupied[win]
+        occ *= 1.0 - c
         if not (isinstance(material, str) and material == "air"):
-            self.occupied += cov
-        for name in self.regions:
-            self.regions[name] *= keep
+            occ += c
+        for name, frac in self.regions.items():
+            if name != region:
+                frac[win] *= 1.0 - c
         if region is not None:
             if region not in self.regions:
                 self.regions[region] = np.zeros_like(cov)
-            self.regions[region] += cov
+            frac = self.regions[region][win]
+            frac += c * (1.0 - frac)
 
 
 # Signed distance functions (mm; negative inside).

@@ -156,9 +156,10 @@ def filtered_back_projection(
     reach = int(np.ceil(n / np.sqrt(2))) + 3  # detector bins that reach the n x n grid
     q_sino = q_sino[:, max(q // 2 - reach, 0) : q // 2 + reach]
     tc = min(reach, q // 2)
+    smear = np.empty((q_sino.shape[1], q_sino.shape[1]), np.float32)
     for i in range(half):
         ct, st = np.cos(theta[i]), np.sin(theta[i])
-        smear = q_sino[i][None, :] + q_sino[i + half][:, None]
+        np.add(q_sino[i][None, :], q_sino[i + half][:, None], out=smear)
         m = np.array([[ct, st, tc - c * ct - c * st], [-st, ct, tc + c * st - c * ct]], np.float64)
         out += cv2.warpAffine(smear, m, (n, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
     return out * np.float32(np.pi / (2 * views))
