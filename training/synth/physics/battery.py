@@ -86,7 +86,6 @@ class PhysicsBattery:
         }
         self.profile = ScanProfile.draw(rng)
         self.scanner = Scanner(self.profile, self.geometry.materials)
-        self.top_mu = self.scanner.mu_mean[self.geometry.top_material]
         self._mu_weights = (self.scanner.energy_basis @ self.scanner.bin_weights).astype(np.float32)
         self._coords: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.last: dict = {}
@@ -135,7 +134,9 @@ class PhysicsBattery:
             share = defects.overflow(cv, ctx, axis, defect_rng)
             cv.paint(self.geometry.resin, share)
         rec = self.scanner.acquire(cv.basis, frame.px / 10.0, rng)
-        image = self.scanner.display(rec, self.top_mu)
+        mu = cv.basis @ self._mu_weights
+        dense = mu[::2, ::2][mu[::2, ::2] > 0.05]  # the fixed window follows the object's bulk
+        image = self.scanner.display(rec, float(np.percentile(dense, 90)) if dense.size else 1.0)
         mask = share >= 0.5
-        self.last = {"defect": share, "regions": cv.regions, "mu": cv.basis @ self._mu_weights, "recon": rec}
+        self.last = {"defect": share, "regions": cv.regions, "mu": mu, "recon": rec}
         return image, mask.astype(np.uint8) * 255

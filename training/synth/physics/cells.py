@@ -33,7 +33,6 @@ class CellGeometry:
     materials: ClassVar[list[str]] = [
         "air", "steel", "aluminium", "nickel", "cu_foil", "al_foil", "anode", "cathode", "separator", "polymer",
     ]  # fmt: skip
-    top_material: ClassVar[str] = "steel"
 
     form: str
     radius: float

@@ -29,7 +29,6 @@ class ModuleGeometry:
         "air", "aluminium", "copper", "cu_foil", "al_foil", "anode", "cathode", "separator",
         "polymer", "epoxy", "filled_epoxy", "fr4", "coolant", "foam",
     ]  # fmt: skip
-    top_material: ClassVar[str] = "aluminium"
 
     variant: str
     n_cells: int

@@ -6,7 +6,8 @@
 1. Line integrals of the phantom, once per basis image (projection is linear).
 2. Polychromatic transmission ``T = sum_E w(E) exp(-p(E))`` over a few energy bins of the
    detected spectrum, ``p(E) = sum_m mu_m(E) L_m`` (beam hardening, cupping, metal streaks).
-3. Detector blur, scatter (a smooth background added to the intensities), automatic exposure
+3. Detector blur, scatter (a smooth background added to the intensities, the blurred
+   ``-T ln T`` scatter potential of Ohnesorge et al. 1999), automatic exposure
    (the operator's choice of flux), per-detector gain errors (rings), quantum and electronic
    noise, clipping of starved readings, ``-log``.
 4. Optional water-style beam-hardening linearisation, filtered back-projection.
@@ -44,7 +45,7 @@ class ScanProfile:
         blur: Detector point-spread sigma (detector bins).
         exposure: Counts behind the 2 % most attenuating rays (automatic exposure target).
         electronic: Electronic noise sigma (counts).
-        scatter: Scatter-to-primary ratio of the smooth background.
+        scatter: Peak scatter level relative to the unattenuated beam.
         ring: Sigma of the per-detector relative gain error.
         bad_pixels: Number of detector bins with a large gain error.
         filter_name: Reconstruction filter window.
@@ -96,8 +97,8 @@ class ScanProfile:
             cutoff=float(rng.uniform(0.6, 1.0)),
             bh_correction=bool(rng.random() < 0.5),
             window="auto" if auto else "fixed",
-            window_lo=float(rng.uniform(0.0, 3.0) if auto else rng.uniform(-0.15, 0.02)),
-            window_hi=float(rng.uniform(99.3, 99.99) if auto else rng.uniform(0.6, 1.15)),
+            window_lo=float(rng.uniform(0.0, 3.0) if auto else rng.uniform(-0.08, 0.02)),
+            window_hi=float(rng.uniform(99.3, 99.99) if auto else rng.uniform(0.6, 1.3)),
             bits=int(rng.choice([8, 12, 16], p=[0.3, 0.3, 0.4])),
             cor_shift=float(rng.normal(0, 0.3) if rng.random() < 0.3 else 0.0),
         )
@@ -128,9 +129,9 @@ class Scanner:
         #: Spectrum-weighted mean attenuation (1/cm) of every material.
         self.mu_mean = {n: float(mu[i] @ self.bin_weights) for i, n in enumerate(self.materials)}
         ref_mu = mu[-1]
-        t = np.linspace(0, 40.0, 64)  # cm of the reference material
-        p_poly = -np.log(np.exp(-np.outer(t, ref_mu)) @ self.bin_weights)
-        self._bh = np.polyfit(p_poly, t * float(ref_mu @ self.bin_weights), 3)
+        t = np.linspace(0, 200.0, 256)  # cm of the reference material
+        self._bh_poly = -np.log(np.exp(-np.outer(t, ref_mu)) @ self.bin_weights)
+        self._bh_mono = t * float(ref_mu @ self.bin_weights)
 
     def acquire(self, basis: np.ndarray, px_cm: float, rng: np.random.Generator) -> np.ndarray:
         """Scan and reconstruct one slice.
@@ -150,8 +151,9 @@ class Scanner:
         trans = np.exp(-p_e) @ self.bin_weights.astype(np.float32)  # [V, D]
         k = 2 * int(np.ceil(3 * pr.blur)) + 1
         trans = cv2.GaussianBlur(trans, (k, 1), pr.blur, borderType=cv2.BORDER_REPLICATE)
-        if pr.scatter > 0:  # smooth along the detector (~n/5) and over a few views
-            small = cv2.resize(trans, (trans.shape[1] // 8, trans.shape[0]), interpolation=cv2.INTER_AREA)
+        if pr.scatter > 0:  # Ohnesorge-style object scatter: a smooth blur of -T ln T (none in air)
+            source = -trans * np.log(np.maximum(trans, 1e-12)) * np.float32(np.e)
+            small = cv2.resize(source, (trans.shape[1] // 8, trans.shape[0]), interpolation=cv2.INTER_AREA)
             small = cv2.GaussianBlur(small, (0, 0), sigmaX=n / 40, sigmaY=3, borderType=cv2.BORDER_REPLICATE)
             trans = trans + np.float32(pr.scatter) * cv2.resize(
                 small, trans.shape[::-1], interpolation=cv2.INTER_LINEAR
@@ -167,7 +169,7 @@ class Scanner:
         counts = np.maximum(counts, 1.0)  # starved rays: streaks
         sino = -np.log(counts / np.float32(n0))
         if pr.bh_correction:
-            sino = np.polyval(self._bh, sino).astype(np.float32)
+            sino = np.interp(sino, self._bh_poly, self._bh_mono).astype(np.float32)
         if pr.cor_shift:
             sino = _shift(sino, pr.cor_shift)
         rec = filtered_back_projection(sino.astype(np.float32), n, pr.filter_name, pr.cutoff)
@@ -178,7 +180,7 @@ class Scanner:
 
         Args:
             rec: Reconstruction in 1/cm.
-            top_mu: Effective attenuation of the densest material of the object (fixed window).
+            top_mu: Attenuation (1/cm) that the fixed window is scaled to (dense part of the object).
 
         Returns:
             Float32 image in ``[0, 1]`` with ``2^bits`` grey levels.
