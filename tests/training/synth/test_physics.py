@@ -61,7 +61,8 @@ def test_projector_line_integrals_and_fbp_of_a_disc() -> None:
         for b in (np.arange(4) + 0.5) / 4 - 0.5:
             ss += ((xx + a - 8) ** 2 + (yy + b + 5) ** 2 < 30**2) / 16
     sino = forward_project(ss[..., None], views)[..., 0]
-    theta, t = view_angles(views), np.arange(2 * n) - n
+    theta = view_angles(views)
+    t = np.arange(sino.shape[1]) - sino.shape[1] // 2
     t0 = 8 * np.cos(theta) - 5 * np.sin(theta)
     exact = 2 * np.sqrt(np.clip(30**2 - (t[None] - t0[:, None]) ** 2, 0, None))
     assert float(np.abs(sino - exact).mean() / exact.max()) < 0.01

@@ -15,7 +15,8 @@ Both operators are vectorised for a single CPU core:
 
 Conventions: pixel ``(row, col)`` sits at ``x = col - n // 2``, ``y = row - n // 2``; the view at
 angle ``theta`` integrates along lines ``x cos(theta) + y sin(theta) = t``; detector bin ``t`` is
-stored at index ``t + q // 2`` of a detector of ``q = 2 n`` bins.
+stored at index ``t + d // 2`` of a detector of ``d = detector_bins(n)`` bins (just enough to
+see the whole ``n x n`` grid at every angle).
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ import scipy.fft
 
 OVERSAMPLE = 2
 FILTERS = ("ram-lak", "shepp-logan", "hann", "cosine")
+
+
+def detector_bins(n: int) -> int:
+    """Detector bins (even) that cover an ``n x n`` grid at every angle."""
+    return 2 * (int(np.ceil(n / np.sqrt(2))) + 3)
 
 
 def view_angles(views: int) -> np.ndarray:
@@ -72,7 +78,7 @@ def forward_project(images: np.ndarray, views: int, oversample: int = OVERSAMPLE
         oversample: Zero-padding factor of the 2-D FFT (accuracy of the spectrum sampling).
 
     Returns:
-        ``[views, 2 n, k]`` float32 sinograms (detector bin spacing = one pixel).
+        ``[views, detector_bins(n), k]`` float32 sinograms (detector bin spacing = one pixel).
     """
     n, _, k = images.shape
     q = oversample * n
@@ -94,8 +100,9 @@ def forward_project(images: np.ndarray, views: int, oversample: int = OVERSAMPLE
         lines[..., c : c + 4] = cv2.remap(part, mx, my, cv2.INTER_CUBIC).reshape(views, q, -1)
     cplx = lines[..., 0::2] + 1j * lines[..., 1::2]
     proj = scipy.fft.fftshift(scipy.fft.ifft(scipy.fft.ifftshift(cplx, axes=1), axis=1), axes=1)
-    proj = proj[:, q // 2 - n : q // 2 + n]
-    out = np.empty((views, 2 * n, k), np.float32)
+    half = detector_bins(n) // 2
+    proj = proj[:, q // 2 - half : q // 2 + half]
+    out = np.empty((views, 2 * half, k), np.float32)
     out[..., 0::2] = proj.real
     if k > 1:
         out[..., 1::2] = proj.imag[..., : k // 2]
@@ -133,10 +140,11 @@ def ramp_filter(q: int, name: str, cutoff: float) -> np.ndarray:
 def filtered_back_projection(
     sino: np.ndarray, n: int, name: str = "ram-lak", cutoff: float = 1.0
 ) -> np.ndarray:
-    """Reconstruct an ``n x n`` image from a ``[views, 2 n]`` sinogram of :func:`forward_project`.
+    """Reconstruct an ``n x n`` image from a ``[views, d]`` sinogram of :func:`forward_project`.
 
     Args:
-        sino: Line integrals, ``[views, 2 n]`` (views over 180 degrees, even count).
+        sino: Line integrals, ``[views, d]`` (views over 180 degrees, even count; detector
+            centre at bin ``d // 2``).
         n: Output side.
         name: Window of the ramp filter (see :data:`FILTERS`).
         cutoff: Frequency cutoff as a fraction of Nyquist.
@@ -153,7 +161,7 @@ def filtered_back_projection(
     half = views // 2
     c = n // 2
     out = np.zeros((n, n), np.float32)
-    reach = int(np.ceil(n / np.sqrt(2))) + 3  # detector bins that reach the n x n grid
+    reach = detector_bins(n) // 2
     q_sino = q_sino[:, max(q // 2 - reach, 0) : q // 2 + reach]
     tc = min(reach, q // 2)
     smear = np.empty((q_sino.shape[1], q_sino.shape[1]), np.float32)

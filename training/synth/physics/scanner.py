@@ -30,7 +30,7 @@ from training.synth.physics.projector import FILTERS, filtered_back_projection, 
 from training.synth.physics.spectrum import binned_attenuation, detected_spectrum, energy_bins
 
 BASIS = 3
-ENERGY_BINS = 8
+ENERGY_BINS = 6
 
 
 @dataclass
