@@ -13,9 +13,22 @@ from inspector.errors import InputError
 from training.manifest import read_manifest
 from training.synth import generate, load_config
 from training.synth.physics.battery import PhysicsBattery
-from training.synth.physics.materials import FALLBACK_ENERGIES, _mu_fallback, attenuation, have_xraylib
+from training.synth.physics.materials import (
+    ENERGIES,
+    FALLBACK_ENERGIES,
+    _mu_fallback,
+    attenuation,
+    have_xraylib,
+)
 from training.synth.physics.phantom import Frame
 from training.synth.physics.projector import filtered_back_projection, forward_project, view_angles
+from training.synth.physics.spectrum import (
+    TABLE_KVPS,
+    _spekpy_spectrum,
+    detected_spectrum,
+    have_spekpy,
+    spectrum_table,
+)
 
 
 def _clean_scanner(b: PhysicsBattery) -> None:
@@ -51,6 +64,21 @@ def test_fallback_table_matches_xraylib() -> None:
         e = np.array([25.0, 70.0, 120.0])
         assert np.allclose(_mu_fallback(name, e), attenuation(name, e), rtol=0.08), name
     assert len(FALLBACK_ENERGIES) == 11
+
+
+@pytest.mark.skipif(not have_spekpy(), reason="spekpy not installed")
+def test_shipped_spectra_match_spekpy() -> None:
+    table = spectrum_table()
+    assert set(TABLE_KVPS) <= set(table)
+    ref = _spekpy_spectrum(150.0)
+    assert np.allclose(table[150.0], ref, rtol=1e-4, atol=1e-6 * ref.max())
+
+
+def test_detected_spectrum_is_hardened_by_filtration() -> None:
+    soft, hard = detected_spectrum(120, 0.0, 0.0), detected_spectrum(120, 2.0, 0.5)
+    assert soft.sum() == pytest.approx(1.0) and hard.sum() == pytest.approx(1.0)
+    assert (hard * ENERGIES).sum() > (soft * ENERGIES).sum() + 5  # mean energy up by > 5 keV
+    assert soft[ENERGIES >= 120].sum() == 0.0
 
 
 def test_projector_line_integrals_and_fbp_of_a_disc() -> None:

@@ -17,19 +17,17 @@ from training.synth.physics.materials import MATERIALS, attenuation
 from training.synth.physics.modules import ModuleGeometry
 from training.synth.physics.phantom import Canvas, Frame
 from training.synth.physics.scanner import Scanner, ScanProfile
-from training.synth.physics.spectrum import have_spekpy
+from training.synth.physics.spectrum import spectrum_table
 
 GEOMETRIES = {"cell": CellGeometry, "module": ModuleGeometry}
 MIN_SIZE = 64
 
 
 def warm_up() -> None:
-    """Load the attenuation tables and the spectrum library (worth doing before forking workers)."""
+    """Load the attenuation and spectrum tables (worth doing once before forking workers)."""
     for name in MATERIALS:
         attenuation(name)
-    have_spekpy()
-    if have_spekpy():
-        import spekpy  # noqa: F401
+    spectrum_table()
 
 
 def draw_frame(extent: float, n: int, axis: str, rng: np.random.Generator) -> Frame:

@@ -1,8 +1,11 @@
 """X-ray tube spectra and their reduction to a few energy bins for polychromatic projection.
 
-The unfiltered tungsten-anode spectrum comes from ``spekpy`` when it is installed (cached per
-tube voltage on a 10 kV grid, 12 degree anode); otherwise from Kramers' law
-``N(E) ~ (kVp - E) / E`` with 0.8 mm of aluminium inherent filtration. Added filtration
+The unfiltered tungsten-anode spectrum (12 degree anode, tube voltage on a 10 kV grid) comes
+from ``spectra.npz`` beside this module, a table computed with ``spekpy`` by
+:func:`build_spectrum_table` (``spekpy`` takes ~0.5 s per spectrum and ~1 s to import, which a
+generator drawing one scanner per battery cannot afford); for a voltage missing from the table,
+from ``spekpy`` when it is installed, else from Kramers' law ``N(E) ~ (kVp - E) / E`` with
+0.8 mm of aluminium inherent filtration. Added filtration
 (aluminium, copper) is applied here as ``exp(-mu t)`` with :mod:`.materials`. The detector is an
 energy-integrating CsI scintillator: each photon counts with weight ``E (1 - exp(-mu_CsI d))``.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +23,32 @@ from training.synth.physics.materials import ENERGIES, attenuation
 log = logging.getLogger(__name__)
 
 KVP_STEP = 10.0
+TABLE = Path(__file__).with_name("spectra.npz")
+TABLE_KVPS = np.arange(80.0, 231.0, KVP_STEP)
+
+
+@lru_cache(maxsize=1)
+def spectrum_table() -> dict[float, np.ndarray]:
+    """The shipped unfiltered spectra by tube voltage (empty if the file is missing)."""
+    if not TABLE.exists():
+        return {}
+    with np.load(TABLE) as z:
+        return {float(k): z["spectra"][i] for i, k in enumerate(z["kvps"])}
+
+
+def build_spectrum_table(path: Path = TABLE) -> None:
+    """Compute the unfiltered spectra of :data:`TABLE_KVPS` with ``spekpy`` and save them."""
+    spectra = np.stack([_spekpy_spectrum(float(k)) for k in TABLE_KVPS]).astype(np.float32)
+    np.savez_compressed(path, kvps=TABLE_KVPS, energies=ENERGIES, spectra=spectra)
+
+
+def _spekpy_spectrum(kvp: float) -> np.ndarray:
+    import spekpy
+
+    k, f = spekpy.Spek(kvp=kvp, th=12.0).get_spectrum()
+    out = np.interp(ENERGIES, k, f, left=0.0, right=0.0)
+    out[ENERGIES >= kvp] = 0.0
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -34,11 +64,10 @@ def have_spekpy() -> bool:
 @lru_cache(maxsize=64)
 def _raw_spectrum(kvp: float) -> np.ndarray:
     """Unfiltered photon spectrum on :data:`ENERGIES` (arbitrary units, zero above ``kvp``)."""
-    if have_spekpy():
-        import spekpy
-
-        k, f = spekpy.Spek(kvp=kvp, th=12.0).get_spectrum()
-        out = np.interp(ENERGIES, k, f, left=0.0, right=0.0)
+    if kvp in spectrum_table():
+        out = spectrum_table()[kvp].astype(np.float64)
+    elif have_spekpy():
+        out = _spekpy_spectrum(kvp)
     else:
         out = np.clip(kvp - ENERGIES, 0, None) / ENERGIES
         out = out * np.exp(-attenuation("aluminium") * 0.08)
