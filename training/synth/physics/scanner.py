@@ -88,7 +88,7 @@ class ScanProfile:
             cu_mm=float(rng.uniform(0.0, 1.0 if kvp > 140 else 0.3) * (rng.random() < 0.7)),
             views=2 * int(round(np.exp(rng.uniform(np.log(60), np.log(720))) / 2)),
             blur=float(rng.uniform(0.3, 1.5)),
-            exposure=float(np.exp(rng.uniform(np.log(30), np.log(3000)))),
+            exposure=float(np.exp(rng.uniform(np.log(150), np.log(8000)))),
             electronic=float(rng.uniform(0.0, 4.0)),
             scatter=float(rng.uniform(0.0, 0.12)),
             ring=float(np.exp(rng.uniform(np.log(5e-4), np.log(1.5e-2)))),
