@@ -171,6 +171,12 @@ def overflow(cv: Canvas, ctx: dict, axis: str, rng: np.random.Generator) -> np.n
         c = _union(free.shape, ell) * free
         if (c >= 0.5).any():
             return c
-    ys, xs = np.nonzero(free >= 0.99)
-    k = int(rng.integers(len(xs)))
-    return _union(free.shape, [(float(xs[k]), float(ys[k]), 3.0, 3.0, 0.0)]) * free
+    ys, xs = np.nonzero(free >= 0.5)
+    if len(xs):  # last resort: a small blob in any air pixel
+        k = int(rng.integers(len(xs)))
+        return _union(free.shape, [(float(xs[k]), float(ys[k]), 3.0, 3.0, 0.0)]) * free
+    # No air in the frame at all (zoomed into the module): the resin displaces what was there.
+    n = free.shape[0]
+    return _union(
+        free.shape, [(float(rng.uniform(0.2, 0.8) * n), float(rng.uniform(0.2, 0.8) * n), 3.0, 3.0, 0.0)]
+    )
