@@ -204,3 +204,14 @@ def test_generate_tiny_physics_dataset(tmp_path: Path) -> None:
         assert img.shape == (64, 64) and img.dtype == np.uint16
         if row.is_defect:
             assert cv2.imread(str(tmp_path / row.mask_path), cv2.IMREAD_UNCHANGED).any()
+
+
+def test_cli_engine_flag(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from inspector.cli import main
+
+    args = ["synth", "--out", str(tmp_path / "d"), "--size", "64", "--batteries", "2", "--modality", "ct"]
+    assert main([*args, "--ct-per-battery", "2", "--workers", "0", "--engine", "physics"]) == 0
+    assert set(read_manifest(tmp_path / "d")["engine"]) == {"physics"}
+    with pytest.raises(SystemExit):
+        main([*args, "--engine", "raytrace"])
+    assert "invalid choice: 'raytrace'" in capsys.readouterr().err
