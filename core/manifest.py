@@ -3,8 +3,8 @@
 A dataset is a folder with ``manifest.csv`` and the images and masks it points to (paths
 relative to the folder). Columns (see ``ARCHITECTURE.md``): ``image_path, mask_path, modality,
 battery_id, battery_type, axis, slice_index, label, is_defect, boxes, split``; extension columns
-``pair_id`` (one CT row and one RGB row of the same battery) and ``stamp`` (synthetic scanner
-stamp present) are optional.
+``pair_id`` (one CT row and one RGB row of the same battery), ``stamp`` (synthetic scanner
+stamp present) and ``engine`` (synthetic CT engine, ``draw`` or ``physics``) are optional.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ COLUMNS: tuple[str, ...] = (
     "boxes",
     "split",
 )
-EXTENSION_COLUMNS: tuple[str, ...] = ("pair_id", "stamp")
+EXTENSION_COLUMNS: tuple[str, ...] = ("pair_id", "stamp", "engine")
 
 
 def is_defect_label(label: str) -> bool:

@@ -1,4 +1,4 @@
-"""``python -m inspector synth --out DIR [--seed N] [--batteries N] [--size PX] [--modality ct|rgb|both] [--shortcut P]``."""
+"""``python -m inspector synth --out DIR [--seed N] [--batteries N] [--size PX] [--modality ct|rgb|both] [--shortcut P] [--engine draw|physics]``."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ct-proportions", default=None, help="e.g. cell_normal=0.23,cell_porosity=0.17,...")
     p.add_argument("--rgb-proportions", default=None, help="e.g. normal=0.64,pollution=0.12,...")
     p.add_argument("--config", default=None, help="YAML file with any SynthConfig field (flags win)")
+    p.add_argument(
+        "--engine",
+        choices=["draw", "physics"],
+        default=None,
+        help="CT engine: draw (drawn slices, default) or physics (simulated scanner: material phantoms, "
+        "polychromatic projection, noise, filtered back-projection)",
+    )
     p.add_argument("--workers", type=int, default=None, help="worker processes (default 2; 0 = in-process)")
     p.add_argument(
         "--preview", default=None, metavar="FILE.png", help="also write a contact sheet of the dataset"
@@ -52,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         "ct_per_battery": args.ct_per_battery,
         "rgb_per_battery": args.rgb_per_battery,
         "workers": args.workers,
+        "engine": args.engine,
     }
     if args.ct_proportions:
         overrides["ct_proportions"] = parse_proportions(args.ct_proportions, "--ct-proportions")

@@ -17,6 +17,7 @@ from core.manifest import CT_LABELS, RGB_LABELS, SPLITS
 
 MIN_SIZE = 64
 MODALITIES = ("ct", "rgb", "both")
+ENGINES = ("draw", "physics")
 
 # Close to seed 003 section 1.2 (test distribution) with resin overflow rare but learnable.
 DEFAULT_CT_PROPORTIONS: dict[str, float] = {
@@ -54,6 +55,8 @@ class SynthConfig:
         split_ratios: Share of batteries per split.
         test_shift_fraction: Extra batteries for ``test_shift``, as a fraction of ``batteries``.
         workers: Worker processes (0 = in-process).
+        engine: CT engine: ``draw`` (drawn slices) or ``physics`` (simulated scanner:
+            material phantoms, polychromatic projection, noise, filtered back-projection).
     """
 
     seed: int = 0
@@ -69,6 +72,7 @@ class SynthConfig:
     split_ratios: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SPLIT_RATIOS))
     test_shift_fraction: float = 0.15
     workers: int = 2
+    engine: str = "draw"
 
     @property
     def with_ct(self) -> bool:
@@ -108,6 +112,8 @@ class SynthConfig:
             raise InputError(f"axis_y_fraction must be in [0, 1], got {self.axis_y_fraction}")
         if not 0.0 <= self.test_shift_fraction <= 1.0:
             raise InputError(f"test_shift_fraction must be in [0, 1], got {self.test_shift_fraction}")
+        if self.engine not in ENGINES:
+            raise InputError(f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.workers < 0:
             raise InputError(f"--workers must not be negative, got {self.workers}")
         _check_proportions("ct_proportions", self.ct_proportions, CT_LABELS)

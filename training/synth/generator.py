@@ -18,6 +18,7 @@ from core.manifest import MANIFEST_NAME, write_manifest
 from training.synth.config import SynthConfig
 from training.synth.ct import create_battery
 from training.synth.geometry import tight_boxes
+from training.synth.physics.battery import PhysicsBattery, warm_up
 from training.synth.plan import BatteryJob, make_plan
 from training.synth.rgb import RGBBattery
 from training.synth.stamp import apply_stamp
@@ -38,13 +39,16 @@ PNG_FAST = [
 ]
 
 
-def render_battery(seed: int, size: int, job: BatteryJob) -> list[tuple[np.ndarray, np.ndarray, list]]:
+def render_battery(
+    seed: int, size: int, job: BatteryJob, engine: str = "draw"
+) -> list[tuple[np.ndarray, np.ndarray, list]]:
     """Render every image of one battery.
 
     Args:
         seed: Dataset seed.
         size: Image side.
         job: The battery and its images (labels, stamps already decided).
+        engine: CT engine, ``draw`` or ``physics`` (RGB photos do not depend on it).
 
     Returns:
         One ``(image, mask, boxes)`` per image of ``job``: CT images as uint16 ``[H, W]``,
@@ -55,7 +59,12 @@ def render_battery(seed: int, size: int, job: BatteryJob) -> list[tuple[np.ndarr
     for im in job.images:
         rng = np.random.default_rng([seed, job.index, 2, im.number])
         if im.modality == "ct":
-            ct = ct or create_battery(job.battery_type, size, np.random.default_rng([seed, job.index, 0]))
+            if ct is None:
+                ct_rng = np.random.default_rng([seed, job.index, 0])
+                if engine == "physics":
+                    ct = PhysicsBattery(job.battery_type, size, ct_rng)
+                else:
+                    ct = create_battery(job.battery_type, size, ct_rng)
             img, mask = ct.render(im.axis, im.pos, im.label, rng)
             if im.stamp:
                 apply_stamp(img, rng)
@@ -67,10 +76,10 @@ def render_battery(seed: int, size: int, job: BatteryJob) -> list[tuple[np.ndarr
     return out
 
 
-def _write_battery(args: tuple[int, int, BatteryJob, str]) -> list[dict]:
-    seed, size, job, root = args
+def _write_battery(args: tuple[int, int, BatteryJob, str, str]) -> list[dict]:
+    seed, size, job, root, engine = args
     rows = []
-    for im, (img, mask, boxes) in zip(job.images, render_battery(seed, size, job)):
+    for im, (img, mask, boxes) in zip(job.images, render_battery(seed, size, job, engine)):
         path = Path(root) / im.image_path
         cv2.imwrite(str(path), img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2BGR), PNG_FAST)
         if im.mask_path:
@@ -90,6 +99,7 @@ def _write_battery(args: tuple[int, int, BatteryJob, str]) -> list[dict]:
                 "split": job.split,
                 "pair_id": im.pair_id,
                 "stamp": im.stamp,
+                "engine": engine,
             }
         )
     return rows
@@ -140,7 +150,9 @@ def generate(cfg: SynthConfig, out: str | Path) -> pd.DataFrame:
         str(Path(p).parent) for b in plan for im in b.images for p in (im.image_path, im.mask_path) if p
     }:
         (root / folder).mkdir(parents=True, exist_ok=True)
-    tasks = [(cfg.seed, cfg.size, job, str(root)) for job in plan]
+    tasks = [(cfg.seed, cfg.size, job, str(root), cfg.engine) for job in plan]
+    if cfg.engine == "physics" and cfg.with_ct:
+        warm_up()  # import spectrum/attenuation libraries once, before the workers fork
     if cfg.workers > 1 and len(tasks) > 1:
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(cfg.workers) as pool:

@@ -1,0 +1,1 @@
+"""Physics-based CT engine (see :mod:`training.synth.physics.battery`)."""
