@@ -30,7 +30,7 @@ EVALUATE_TARGETS: dict[str, str] = {
 
 
 # targets whose --data may be given several times (leave-one-engine-out training and evaluation)
-MULTI_DATA_TARGETS: frozenset[str] = frozenset({"ct", "review"})
+MULTI_DATA_TARGETS: frozenset[str] = frozenset({"ct", "gain", "review"})
 
 
 def one_or_many(data: list[str], target: str, verb: str) -> str | list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from core.errors import ConfigError
@@ -172,3 +173,22 @@ def test_decoder_stride_has_one_default():
     decoder_default = inspect.signature(MultiScaleDecoder).parameters["out_stride"].default
     assert GainModelConfig().decoder_stride == model_default == decoder_default == DEFAULT_DECODER_STRIDE
     assert load_gain_config(PRESETS / "base.yaml").model.decoder_stride == DEFAULT_DECODER_STRIDE
+
+
+def test_gain_split_takes_several_folders_a_window_and_scanner_augmentation(tiny_shortcut_dataset: Path) -> None:
+    from training.tasks.gain.data import GainSplit
+
+    one = GainSplit(tiny_shortcut_dataset, "train", 32)
+    both = GainSplit([tiny_shortcut_dataset, tiny_shortcut_dataset], "train", 32, intensity="percentile")
+    assert len(both) == 2 * len(one)
+    assert both.images.min() == 0.0 and both.images.max() == 1.0  # windowed per slice
+    assert one.images.max() < 1.0  # the raw slices never reach full scale
+    torch.manual_seed(0)
+    scanned = GainSplit(tiny_shortcut_dataset, "train", 32, augment="flip_scanner", intensity="percentile")
+    changed = sum(
+        not torch.equal(scanned[i]["image"], scanned.images[i]) and not torch.equal(scanned[i]["image"].flip(-1), scanned.images[i])
+        for i in range(8)
+    )
+    assert changed >= 4
+    sample = scanned[0]
+    assert sample["image"].shape == (1, 32, 32) and 0.0 <= float(sample["image"].min()) <= float(sample["image"].max()) <= 1.0

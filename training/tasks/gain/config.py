@@ -42,7 +42,8 @@ class GainDataConfig:
     batch_size: int = param(32, gt=1)
     mean: float = 0.5
     std: float = param(0.25, gt=0)
-    augment: Literal["flip", "none"] = "flip"
+    augment: Literal["flip", "flip_scanner", "none"] = "flip"  # flip_scanner: + training.ct_augment.ScannerAugment
+    intensity: Literal["none", "percentile"] = "none"  # per-slice window, core.preprocessing.intensity
     balance: bool = True  # sample normal and defect images equally often
     train_split: str = "train"
     val_split: str = "val"

@@ -59,14 +59,23 @@ def evaluate(
     Args:
         model: A loaded GAIN-MTL model.
         card: Its checkpoint card (input size, normalisation, thresholds).
-        data: Dataset folder, or an already cached :class:`GainSplit`.
+        data: Dataset folder (or several), or an already cached :class:`GainSplit`.
         split: Manifest split when ``data`` is a folder.
         limit: Evaluate at most this many images.
         batch_size: Inference batch size.
     """
     config = _config_from_card(card)
     dataset = (
-        data if isinstance(data, GainSplit) else GainSplit(data, split, config.data.input_size, "none", limit)
+        data
+        if isinstance(data, GainSplit)
+        else GainSplit(
+            data,
+            split,
+            config.data.input_size,
+            "none",
+            limit,
+            intensity=(card.get("preprocessing") or {}).get("intensity") or "none",
+        )
     )
     meter = GainMetrics(float(card.get("threshold") or 0.5), config.eval.map_threshold, config.eval.tolerance)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False)

@@ -43,12 +43,18 @@ def train(
     seed_everything(config.train.seed, config.train.deterministic)
     d = config.data
     splits = dict(splits or {})
-    train_set = splits.get("train") or GainSplit(data_dir, d.train_split, d.input_size, d.augment, d.limit)
-    val_set = splits.get("val") or GainSplit(data_dir, d.val_split, d.input_size, "none", d.val_limit)
+    train_set = splits.get("train") or GainSplit(
+        data_dir, d.train_split, d.input_size, d.augment, d.limit, intensity=d.intensity
+    )
+    val_set = splits.get("val") or GainSplit(
+        data_dir, d.val_split, d.input_size, "none", d.val_limit, intensity=d.intensity
+    )
     if train_set.is_defect.unique().numel() < 2:
         raise InputError(f"the {d.train_split} split of {data_dir} needs both normal and defect images")
     model = create_gain_model(**model_kwargs(config.model), pretrained_path=config.model.pretrained)
-    task = GainTask(model, config, dataset_fingerprint(data_dir))
+    dirs = [data_dir] if isinstance(data_dir, (str, Path)) else list(data_dir)
+    fingerprints = [dataset_fingerprint(x) for x in dirs]
+    task = GainTask(model, config, fingerprints[0] if len(dirs) == 1 else {"datasets": fingerprints})
     trainer = Trainer(task, config.train, out_dir, resolved_config=config)
     summary = trainer.fit(
         make_loader(train_set, d, config.train.seed, train=True),

@@ -134,7 +134,7 @@ class GainTask(Task):
             "class_names": list(CLASS_NAMES),
             "input_size": cfg.data.input_size,
             "normalisation": {"mean": [cfg.data.mean], "std": [cfg.data.std]},
-            "preprocessing": {"crop": None, "resize": "area"},
+            "preprocessing": {"crop": None, "resize": "area", "intensity": cfg.data.intensity},
             "threshold": cfg.eval.threshold,
             "map_threshold": cfg.eval.map_threshold,
             "strategy": cfg.strategy,
