@@ -203,3 +203,29 @@ def test_and_or_policy_changes_the_verdict(app, policy, verdict):
     inspection = app.session_state["current_inspection"].inspection
     assert inspection["ct"]["is_defect"] and not inspection["rgb"]["is_defect"]
     assert inspection["verdict"] == verdict
+
+
+def test_a_blank_ct_upload_shows_the_review_flag(app):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(buffer, format="PNG")
+    app.run()
+    app.file_uploader(key="upload_ct").set_value(("blank.png", buffer.getvalue(), "image/png"))
+    app.run()
+    app.button(key="inspect_run").click().run()
+    assert not app.exception
+    job = _wait_done(app)
+    assert job.inspection["needs_review"] is True and "ct_blank_image" in job.inspection["review_reasons"]
+    warnings = "\n".join(w.value for w in app.warning)
+    assert "검토 필요 / needs review" in warnings and t("review.reason.ct_blank_image", "ko") in warnings
+
+
+def test_the_review_banner_shows_exactly_when_the_inspection_needs_review(app):
+    _upload_pair(app)
+    job = _wait_done(app)
+    shown = any("needs review" in w.value for w in app.warning)
+    assert shown == job.inspection["needs_review"]
