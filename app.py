@@ -10,10 +10,12 @@ from pathlib import Path
 
 import streamlit as st
 
+from core.redact import install_log_redaction
 from inspector.ui import navigation, sidebar
 from inspector.ui.guard import page_guard
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+install_log_redaction()
 
 st.set_page_config(page_title="Battery Inspection AI", page_icon="🔋", layout="wide")
 

@@ -14,6 +14,7 @@ import logging
 import sys
 
 from core.errors import InspectorError
+from core.redact import install_log_redaction, redact
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    install_log_redaction()
     try:
         return int(args.func(args) or 0)
     except InspectorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {redact(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # last resort: one line for the user, the traceback in debug logs
         log.debug("unhandled error", exc_info=True)
-        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {redact(exc)}", file=sys.stderr)
         return 1

@@ -20,6 +20,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from core.errors import ConfigError, InspectorError
+from core.redact import redact
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +206,8 @@ def _make_engine(url: str) -> Engine:
         kwargs["connect_args"] = {"check_same_thread": False}
     try:
         return create_engine(url, **kwargs)
-    except (ArgumentError, ValueError) as exc:
-        raise ConfigError(f"{DB_URL_ENV} is not a valid database URL: {url!r}") from exc
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"{DB_URL_ENV} is not a valid database URL: {redact(url)!r}") from None
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"the database driver for {url.split(':', 1)[0]} is not installed ({exc.name})"

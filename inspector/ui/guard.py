@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from core.errors import InspectorError
+from core.redact import redact
 from inspector.ui.state import t
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ def page_guard() -> Iterator[None]:
     try:
         yield
     except InspectorError as exc:
-        st.error(str(exc), icon=":material/warning:")
+        st.error(redact(exc), icon=":material/warning:")
     except Exception as exc:  # the last line of defence for the page
         log.exception("unhandled error in the app")
-        st.error(t("app.unexpected_error", error=f"{type(exc).__name__}: {exc}"), icon=":material/report:")
+        st.error(t("app.unexpected_error", error=f"{type(exc).__name__}: {redact(exc)}"), icon=":material/report:")

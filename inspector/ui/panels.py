@@ -12,6 +12,7 @@ from inspector.drawing import COLORS, data_url, draw_boxes
 from inspector.i18n import review_reasons_text, verdict_label
 from inspector.ui.runner import InspectionJob
 from inspector.ui.state import lang, t
+from inspector.ui.text import escape_markdown
 
 SUMMARY_CHARS = 160  # the report card quotes the finding's summary up to this length
 
@@ -87,15 +88,15 @@ def vlm_panel(job: InspectionJob, inspection: dict[str, Any], title: bool = True
     if _backend_status(job, "vlm", section):
         return
     finding = section.get("finding") or {}
-    st.markdown(f"**{finding.get('summary', '')}**")
+    st.markdown(f"**{escape_markdown(finding.get('summary', ''))}**")
     severity = finding.get("severity")
     rows = [
         ("finding.defect_detected", t("finding.yes") if finding.get("defect_detected") else t("finding.no")),
-        ("finding.defect_type", finding.get("defect_type")),
-        ("finding.location", finding.get("location")),
+        ("finding.defect_type", escape_markdown(finding.get("defect_type") or "")),
+        ("finding.location", escape_markdown(finding.get("location") or "")),
         ("finding.severity", t(f"severity.{severity}") if severity else None),
-        ("finding.probable_cause", finding.get("probable_cause")),
-        ("finding.recommended_action", finding.get("recommended_action")),
+        ("finding.probable_cause", escape_markdown(finding.get("probable_cause") or "")),
+        ("finding.recommended_action", escape_markdown(finding.get("recommended_action") or "")),
     ]
     st.markdown("\n".join(f"- **{t(key)}**: {value}" for key, value in rows if value))
 
@@ -117,7 +118,7 @@ def vlg_panel(job: InspectionJob, inspection: dict[str, Any], pictures: dict[str
     if boxes:
         st.markdown(
             "\n".join(
-                f"- {b.get('modality', '').upper()} **{b.get('label', '')}** "
+                f"- {escape_markdown(str(b.get('modality', '')).upper())} **{escape_markdown(b.get('label', ''))}** "
                 f"{float(b.get('score') or 0):.2f} `{[round(float(v)) for v in b.get('box', [])]}`"
                 for b in boxes
             )
