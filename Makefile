@@ -19,9 +19,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 # Debian chromium for the end-to-end browser test (Playwright drives it; no browser download).
 browser:
+	@# Outside CI a missing browser only skips the browser test; in CI (CI=true) it fails the run.
 	@test -x /usr/bin/chromium || (command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
-	  echo "warning: could not install Debian chromium; the browser test will be skipped")
+	  (echo "warning: could not install Debian chromium; the browser test will be skipped"; \
+	   test "$$CI" != "true" || (echo "error: CI needs chromium for the browser test" >&2; exit 1)))
 	@# A Hangul TrueType font for the Korean PDF report (without it the PDF is English-only).
 	@test -e /usr/share/fonts/truetype/nanum/NanumGothic.ttf || (command -v apt-get >/dev/null && \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-nanum >/dev/null) || \
