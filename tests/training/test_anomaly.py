@@ -224,6 +224,7 @@ def test_corruptions_start_inside_the_region(kind):
 
 def test_corrupt_batch_probability_mask_and_determinism():
     images = torch.rand(6, 3, 32, 32)
+    original = images.clone()
     clean, empty = corrupt_batch(images, CorruptionConfig(p=0.0))
     assert torch.equal(clean, images) and empty.shape == (6, 1, 32, 32) and float(empty.sum()) == 0
     a, mask_a = corrupt_batch(images, CorruptionConfig(p=1.0), torch.Generator().manual_seed(0))
@@ -231,7 +232,7 @@ def test_corrupt_batch_probability_mask_and_determinism():
     assert torch.equal(a, b) and torch.equal(mask_a, mask_b)
     assert all(not torch.equal(a[i], images[i]) for i in range(6))
     assert all(float(mask_a[i].sum()) > 0 for i in range(6))
-    assert torch.equal(images, images.clone())  # the input batch is not modified in place
+    assert torch.equal(images, original)  # the input batch is not modified in place
 
 
 def test_corruption_config_validation():

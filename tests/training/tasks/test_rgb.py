@@ -108,8 +108,11 @@ def test_train_writes_checkpoint_with_honest_threshold(trained):
     stats = card["score_stats"]
     assert stats["error_scale"] > 0 and stats["score_scale"] > 0
     assert stats["normal_mean"] < threshold < stats["defect_mean"]
-    # the threshold separates the val scores it was chosen on at least as well as chance
-    assert card["metrics"]["val"]["youden_j"] > 0
+    # the stored J is the one of the stored threshold on the val split it was chosen on
+    val = card["metrics"]["val"]
+    assert val["youden_j"] == pytest.approx(val["tpr"] - val["fpr"], abs=1e-9)
+    assert val["n_normal"] > 0 and val["n_defect"] > 0 and 0 <= val["fpr"] < val["tpr"] <= 1
+    assert val["youden_j"] > 0
     assert "test" in card["metrics"] and card["metrics"]["test"]["n_images"] == 19
 
 
