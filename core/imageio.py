@@ -302,19 +302,27 @@ def _dicom_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
     except Exception as exc:
         raise InputError(f"{label} is not a readable DICOM image ({_reason(exc)}).") from exc
     _check_size(cols, rows, label, limits)
+    frames = int(ds.get("NumberOfFrames", 1) or 1)
+    samples = int(ds.get("SamplesPerPixel", 1) or 1)
+    if frames * rows * cols > limits.max_pixels:
+        # decoding would materialise every frame: refuse before any pixel is decoded
+        raise InputError(
+            f"{label} holds {frames} frames of {cols}x{rows} pixels, more than the "
+            f"{limits.max_pixels / 1e6:.0f}-megapixel limit; export the single slice to inspect."
+        )
     try:
-        pixels = ds.pixel_array
+        from pydicom.pixels import pixel_array
+
+        # only the middle frame is decoded (the one inspected), not the whole stack
+        pixels = pixel_array(ds, index=frames // 2) if frames > 1 else ds.pixel_array
     except Exception as exc:
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "unknown")
         raise InputError(
             f"{label} has DICOM pixel data that cannot be decoded here (transfer syntax {syntax}: "
             f"{_reason(exc)})."
         ) from exc
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if frames > 1:
         log.info("%s has %d frames; using the middle one", label, frames)
-        pixels = pixels[frames // 2]
     if samples > 1:
         return pixels  # colour DICOM: pydicom already converted YBR to RGB
     values = pixels.astype(np.float64) * float(ds.get("RescaleSlope", 1) or 1) + float(

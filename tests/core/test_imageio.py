@@ -8,6 +8,7 @@ import zlib
 
 import cv2
 import numpy as np
+import pydicom
 import pytest
 import tifffile
 from PIL import Image
@@ -372,3 +373,24 @@ def test_sniff_format():
     assert sniff_format(b"II*\x00....") == "TIFF"
     assert sniff_format(b"\x00" * 128 + b"DICM") == "DICOM"
     assert sniff_format(b"GIF89a") is None
+
+
+def _multiframe_bytes(frames: int, size: int) -> bytes:
+    stack = np.stack([np.full((size, size), 1000 * (k + 1), np.uint16) for k in range(frames)])
+    # a fixed window keeps each frame's level: frame k reads about (1000 (k + 1)) / 5000
+    meta_frames = _dicom_bytes(stack[0], NumberOfFrames=frames, WindowCenter=2500, WindowWidth=5000)
+    ds = pydicom.dcmread(io.BytesIO(meta_frames))
+    ds.PixelData = stack.tobytes()
+    buf = io.BytesIO()
+    ds.save_as(buf, enforce_file_format=True)
+    return buf.getvalue()
+
+
+def test_multiframe_dicom_frames_count_against_the_pixel_budget_and_the_middle_frame_is_used():
+    data = _multiframe_bytes(5, 32)
+    image = load_image(data, "ct")
+    assert image.shape == (32, 32)
+    with pytest.raises(InputError, match="5 frames"):
+        load_image(data, "ct", max_pixels=32 * 32 * 4)  # each frame fits, the stack does not
+    # the middle frame is the one decoded: index 2 of 5 has level 3000 -> ~0.6
+    assert float(image.mean()) == pytest.approx(0.6, abs=0.01)
