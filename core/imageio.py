@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
@@ -43,6 +44,11 @@ DEFAULT_MIN_SIDE = 8
 """Smallest accepted width or height in pixels."""
 
 SUPPORTED_FORMATS = ("PNG", "JPEG", "TIFF", "DICOM", "BMP", "WebP")
+
+MAX_ASPECT = 8
+"""Widest accepted aspect ratio (long side / short side)."""
+MAX_WORKING_SIDE = 4096
+"""Larger images are reduced to this side while decoding, so memory stays bounded."""
 
 # Luminance weights (ITU-R BT.601), the same ones PIL uses for "RGB" -> "L".
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float64)
@@ -127,7 +133,7 @@ def load_image(
             f"{label} is not a supported image type (supported: {', '.join(SUPPORTED_FORMATS)})."
         )
     decoder = _dicom_decode if kind == "DICOM" else _tiff_decode if kind == "TIFF" else _pil_decode
-    pixels = decoder(data, label, limits)
+    pixels = _reduce(decoder(data, label, limits), label)
     info = {
         "nonfinite_fraction": float((~np.isfinite(pixels)).mean()) if pixels.dtype.kind == "f" else 0.0,
         "channels": int(pixels.shape[-1]) if pixels.ndim == 3 else 1,
@@ -135,6 +141,20 @@ def load_image(
     gray = _to_unit_float(pixels, label)
     info["colour"] = float((gray.max(axis=-1) - gray.min(axis=-1)).mean()) if gray.ndim == 3 else 0.0
     return DecodedImage(_for_modality(gray, modality), info)
+
+
+def _reduce(pixels: np.ndarray, label: str) -> np.ndarray:
+    """Area-reduce a decoded array whose longer side exceeds :data:`MAX_WORKING_SIDE`."""
+    h, w = pixels.shape[:2]
+    if max(h, w) <= MAX_WORKING_SIDE:
+        return pixels
+    scale = MAX_WORKING_SIDE / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    log.info("%s is %dx%d; reduced to %dx%d", label, w, h, *size)
+    work = pixels if pixels.dtype in (np.uint8, np.uint16, np.float32) else pixels.astype(np.float32)
+    if work.ndim == 3 and work.shape[-1] > 4:
+        return pixels  # unusual channel counts are refused later with a clear message
+    return cv2.resize(work, size, interpolation=cv2.INTER_AREA)
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -209,6 +229,11 @@ def _mb(n: int) -> str:
 
 
 def _check_size(width: int, height: int, label: str, limits: ImageLimits) -> None:
+    if max(width, height) > MAX_ASPECT * max(min(width, height), 1):
+        raise InputError(
+            f"{label} is {width}x{height} pixels, an aspect ratio beyond {MAX_ASPECT}:1; "
+            "a battery slice or photo is never that narrow (crop it to the battery)."
+        )
     if width * height > limits.max_pixels:
         raise InputError(
             f"{label} is {width}x{height} pixels ({width * height / 1e6:.0f} MP), above the "
@@ -231,8 +256,14 @@ def _pil_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             _check_size(*image.size, label, limits)
+            if max(image.size) > MAX_WORKING_SIDE:
+                # JPEG decodes straight at a reduced scale; the rest is reduced right after
+                image.draft(image.mode, (MAX_WORKING_SIDE, MAX_WORKING_SIDE))
             image.load()
             image = ImageOps.exif_transpose(image)
+            if max(image.size) > MAX_WORKING_SIDE:
+                log.info("%s is %dx%d; reduced to at most %d px a side", label, *image.size, MAX_WORKING_SIDE)
+                image.thumbnail((MAX_WORKING_SIDE, MAX_WORKING_SIDE), Image.Resampling.BOX, reducing_gap=2.0)
     except InputError:
         raise
     except Image.DecompressionBombError as exc:

@@ -394,3 +394,35 @@ def test_multiframe_dicom_frames_count_against_the_pixel_budget_and_the_middle_f
         load_image(data, "ct", max_pixels=32 * 32 * 4)  # each frame fits, the stack does not
     # the middle frame is the one decoded: index 2 of 5 has level 3000 -> ~0.6
     assert float(image.mean()) == pytest.approx(0.6, abs=0.01)
+
+
+def test_extreme_aspect_ratios_are_refused_with_a_reason():
+    buf = io.BytesIO()
+    Image.fromarray(np.zeros((20, 400), np.uint8)).save(buf, format="PNG")
+    with pytest.raises(InputError, match="aspect ratio"):
+        load_image(buf.getvalue(), "rgb")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF"])
+def test_huge_images_are_reduced_while_decoding(fmt):
+    from core.imageio import MAX_WORKING_SIDE
+
+    side = MAX_WORKING_SIDE + 904
+    rgb = np.zeros((side, side // 2, 3), np.uint8)
+    rgb[:, : side // 4] = 200
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format=fmt, **({"compression": "tiff_lzw"} if fmt == "TIFF" else {}))
+    out = load_image(buf.getvalue(), "rgb")
+    assert max(out.shape[:2]) <= MAX_WORKING_SIDE and out.shape[0] > out.shape[1]
+    assert out[:, : out.shape[1] // 2 - 2].mean() > 190 and out[:, out.shape[1] // 2 + 2 :].mean() < 10
+
+
+@pytest.mark.parametrize("compression", ["lzw", "zlib", "jpeg"])
+def test_compressed_tiff_decodes(compression):
+    import tifffile
+
+    image = np.tile(np.linspace(0, 255, 64, dtype=np.uint8), (64, 1))
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, image, compression=compression)
+    out = load_image(buf.getvalue(), "ct")
+    assert out.shape == (64, 64) and out[:, -1].mean() > 0.9 and out[:, 0].mean() < 0.1
