@@ -28,6 +28,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "page.history": {"ko": "검사 이력", "en": "History"},
     "page.models": {"ko": "모델 카드", "en": "Models"},
     "page.batch": {"ko": "일괄 검사", "en": "Batch"},
+    "page.compare": {"ko": "시스템 비교", "en": "Compare"},
     # sidebar
     "sidebar.language": {"ko": "언어", "en": "Language"},
     "sidebar.advanced": {
@@ -41,6 +42,14 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "sidebar.vlm": {"ko": "VLM 백엔드", "en": "VLM backend"},
     "sidebar.vlg": {"ko": "VLG 백엔드", "en": "VLG backend"},
+    "sidebar.vlm_mode": {"ko": "VLM 모드", "en": "VLM mode"},
+    "sidebar.vlm_mode_help": {
+        "ko": "블라인드: 이미지와 배터리 정보만 보냄 (독립 판정). 근거: 검사 모델의 맵, 점수, 판정도 보냄.",
+        "en": "Blind: only the images and battery metadata (an independent judge). "
+        "Evidence: also the inspector's maps, scores and verdict.",
+    },
+    "vlm_mode.blind": {"ko": "블라인드", "en": "blind"},
+    "vlm_mode.evidence": {"ko": "근거 제공", "en": "evidence"},
     "sidebar.none_backend": {"ko": "사용 안 함", "en": "none"},
     "sidebar.unavailable": {"ko": "사용 불가", "en": "Unavailable"},
     "sidebar.unavailable_reason": {"ko": "{name}: {reason}", "en": "{name}: {reason}"},
