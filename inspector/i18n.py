@@ -106,6 +106,28 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "inspect.preview": {"ko": "미리보기", "en": "Preview"},
     # summary page
+    # compare page
+    "compare.title": {"ko": ":material/compare: 시스템 비교", "en": ":material/compare: Compare systems"},
+    "compare.help": {
+        "ko": "검사 모델, VLM, VLG와 그 조합을 라벨이 있는 CT+RGB 쌍으로 비교합니다 (python -m inspector compare와 같은 벤치).",
+        "en": "Compares the inspector, VLMs, VLGs and their combinations on labelled CT+RGB pairs "
+        "(the same bench as python -m inspector compare).",
+    },
+    "compare.data": {"ko": "데이터셋 폴더 (manifest.csv)", "en": "Dataset folder (manifest.csv)"},
+    "compare.vlms": {"ko": "VLM", "en": "VLMs"},
+    "compare.vlgs": {"ko": "VLG", "en": "VLGs"},
+    "compare.split": {"ko": "분할", "en": "Split"},
+    "compare.limit": {"ko": "최대 쌍 수 (0 = 전체)", "en": "At most N pairs (0 = all)"},
+    "compare.paid_only": {
+        "ko": "유료 VLM은 검사 모델이 불량으로 판정한 경우에만 호출",
+        "en": "Call a paid VLM only when the inspector's verdict is not normal",
+    },
+    "compare.run": {"ko": "비교 실행", "en": "Run the comparison"},
+    "compare.progress": {"ko": "{done} / {total} 쌍", "en": "{done} / {total} pairs"},
+    "compare.table": {"ko": "결과: {n}쌍, VLM 모드 {mode}", "en": "Results: {n} pairs, VLM mode {mode}"},
+    "compare.confusion": {"ko": "시스템별 혼동 행렬", "en": "Confusion matrix per system"},
+    "compare.agreement": {"ko": "시스템 간 일치도", "en": "Agreement between systems"},
+    "compare.kappa": {"ko": "Cohen's kappa", "en": "Cohen's kappa"},
     "summary.title": {"ko": ":material/dashboard: 결과 요약", "en": ":material/dashboard: Summary"},
     "summary.empty": {
         "ko": "아직 검사 결과가 없습니다. 검사 페이지에서 이미지를 실행하세요.",

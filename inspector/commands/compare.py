@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from inspector.settings import default_checkpoints_dir
 
-DEFAULT_CACHE = ".inspector_cache/vlm"
+#: VLM answer cache: ``$INSPECTOR_CACHE_DIR/vlm`` (default ``.inspector_cache/vlm``), as the app's.
+DEFAULT_CACHE = os.path.join(os.environ.get("INSPECTOR_CACHE_DIR") or ".inspector_cache", "vlm")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
