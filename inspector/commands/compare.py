@@ -46,11 +46,41 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="call a paid VLM (gemini) only when the inspector's verdict is not normal",
     )
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="BACKEND.KEY=VALUE",
+        help="a backend option, e.g. gemini.model=gemini-2.5-flash or qwen3_vl.model_dir=/w/qwen "
+        "(VALUE is read as JSON when it parses, else as text); repeat for several",
+    )
     p.add_argument("--ct-checkpoint", help="CT (or GAIN) checkpoint (default: the default card)")
     p.add_argument("--rgb-checkpoint", help="RGB checkpoint (default: the default card)")
     p.add_argument("--checkpoints-dir", default=None, help=argparse.SUPPRESS)
     p.add_argument("--policy", choices=("or", "and"), default="or", help="CT x RGB combination (default: or)")
     p.set_defaults(func=run)
+
+
+def parse_options(items: list[str]) -> dict[str, dict[str, object]]:
+    """``["gemini.timeout_s=30", ...]`` -> ``{"gemini": {"timeout_s": 30}}``.
+
+    Raises:
+        ConfigError: An item is not ``BACKEND.KEY=VALUE``.
+    """
+    from core.errors import ConfigError
+
+    options: dict[str, dict[str, object]] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        backend, _, key = name.partition(".")
+        if not (backend and key and _):
+            raise ConfigError(f"--option must look like BACKEND.KEY=VALUE, not {item!r}")
+        try:
+            parsed: object = json.loads(value)
+        except ValueError:
+            parsed = value
+        options.setdefault(backend.strip(), {})[key.strip()] = parsed
+    return options
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
             lang=args.lang,
             cache_dir=None if args.no_cache else args.cache,
             paid_only_if_defect=args.paid_only_on_defect,
+            backend_options=parse_options(args.option),
             on_progress=progress,
         )
     finally:

@@ -192,3 +192,15 @@ def test_cli_writes_json_and_report(pairs40, tmp_path, capsys):
     assert "| inspector | inspector |" in (tmp_path / "rep" / "compare.md").read_text()
     assert "plotly" in (tmp_path / "rep" / "compare.html").read_text()
     assert "| name | kind |" in capsys.readouterr().out
+
+
+def test_backend_options_on_the_command_line():
+    from core.errors import ConfigError
+    from inspector.commands.compare import parse_options
+
+    assert parse_options(["gemini.timeout_s=30", "gemini.model=gemini-2.5-flash", "qwen3_vl.model_dir=/w/q"]) == {
+        "gemini": {"timeout_s": 30, "model": "gemini-2.5-flash"},
+        "qwen3_vl": {"model_dir": "/w/q"},
+    }
+    with pytest.raises(ConfigError, match="BACKEND.KEY=VALUE"):
+        parse_options(["timeout_s=30"])
