@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "evaluate": "inspector.commands.evaluate",
     "inspect": "inspector.commands.inspect",
     "batch": "inspector.commands.batch",
+    "compare": "inspector.commands.compare",
     "ablate": "inspector.commands.ablate",
     "list": "inspector.commands.list",
 }

@@ -77,6 +77,12 @@ def overlay_heatmap(
     return blended.round().astype(np.uint8)
 
 
+def colormap_legend(width: int = 256, height: int = 14, colormap: int = cv2.COLORMAP_JET) -> np.ndarray:
+    """The colour bar of :func:`overlay_heatmap` (low on the left, high on the right), ``uint8`` RGB."""
+    ramp = np.tile(np.linspace(0, 255, width).astype(np.uint8), (height, 1))
+    return np.ascontiguousarray(cv2.applyColorMap(ramp, colormap)[..., ::-1])
+
+
 def draw_boxes(
     image: np.ndarray,
     boxes: Iterable[Mapping],

@@ -28,6 +28,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "page.history": {"ko": "검사 이력", "en": "History"},
     "page.models": {"ko": "모델 카드", "en": "Models"},
     "page.batch": {"ko": "일괄 검사", "en": "Batch"},
+    "page.compare": {"ko": "시스템 비교", "en": "Compare"},
     # sidebar
     "sidebar.language": {"ko": "언어", "en": "Language"},
     "sidebar.advanced": {
@@ -41,6 +42,14 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "sidebar.vlm": {"ko": "VLM 백엔드", "en": "VLM backend"},
     "sidebar.vlg": {"ko": "VLG 백엔드", "en": "VLG backend"},
+    "sidebar.vlm_mode": {"ko": "VLM 모드", "en": "VLM mode"},
+    "sidebar.vlm_mode_help": {
+        "ko": "블라인드: 이미지와 배터리 정보만 보냄 (독립 판정). 근거: 검사 모델의 맵, 점수, 판정도 보냄.",
+        "en": "Blind: only the images and battery metadata (an independent judge). "
+        "Evidence: also the inspector's maps, scores and verdict.",
+    },
+    "vlm_mode.blind": {"ko": "블라인드", "en": "blind"},
+    "vlm_mode.evidence": {"ko": "근거 제공", "en": "evidence"},
     "sidebar.none_backend": {"ko": "사용 안 함", "en": "none"},
     "sidebar.unavailable": {"ko": "사용 불가", "en": "Unavailable"},
     "sidebar.unavailable_reason": {"ko": "{name}: {reason}", "en": "{name}: {reason}"},
@@ -96,8 +105,68 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "No checkpoints to inspect with: put ct_*/rgb_* models in {path}.",
     },
     "inspect.preview": {"ko": "미리보기", "en": "Preview"},
+    # compare page
+    "compare.title": {"ko": ":material/compare: 시스템 비교", "en": ":material/compare: Compare systems"},
+    "compare.help": {
+        "ko": "검사 모델, VLM, VLG와 그 조합을 라벨이 있는 CT+RGB 쌍으로 비교합니다 (python -m inspector compare와 같은 벤치).",
+        "en": "Compares the inspector, VLMs, VLGs and their combinations on labelled CT+RGB pairs "
+        "(the same bench as python -m inspector compare).",
+    },
+    "compare.data": {"ko": "데이터셋 폴더 (manifest.csv)", "en": "Dataset folder (manifest.csv)"},
+    "compare.vlms": {"ko": "VLM", "en": "VLMs"},
+    "compare.vlgs": {"ko": "VLG", "en": "VLGs"},
+    "compare.split": {"ko": "분할", "en": "Split"},
+    "compare.limit": {"ko": "최대 쌍 수 (0 = 전체)", "en": "At most N pairs (0 = all)"},
+    "compare.paid_only": {
+        "ko": "유료 VLM은 검사 모델이 불량으로 판정한 경우에만 호출",
+        "en": "Call a paid VLM only when the inspector's verdict is not normal",
+    },
+    "compare.run": {"ko": "비교 실행", "en": "Run the comparison"},
+    "compare.progress": {"ko": "{done} / {total} 쌍", "en": "{done} / {total} pairs"},
+    "compare.table": {"ko": "결과: {n}쌍, VLM 모드 {mode}", "en": "Results: {n} pairs, VLM mode {mode}"},
+    "compare.confusion": {"ko": "시스템별 혼동 행렬", "en": "Confusion matrix per system"},
+    "compare.agreement": {"ko": "시스템 간 일치도", "en": "Agreement between systems"},
+    "compare.kappa": {"ko": "Cohen's kappa", "en": "Cohen's kappa"},
     # summary page
     "summary.title": {"ko": ":material/dashboard: 결과 요약", "en": ":material/dashboard: Summary"},
+    "summary.systems": {"ko": "세 시스템의 판정", "en": "The three systems' verdicts"},
+    "summary.col_system": {"ko": "시스템", "en": "system"},
+    "summary.col_backend": {"ko": "백엔드", "en": "backend"},
+    "summary.col_mode": {"ko": "모드", "en": "mode"},
+    "summary.col_verdict": {"ko": "판정", "en": "verdict"},
+    "summary.col_confidence": {"ko": "신뢰도", "en": "confidence"},
+    "summary.col_agreement": {"ko": "검사기와 일치", "en": "agrees with the inspector"},
+    "summary.col_latency": {"ko": "지연 (ms)", "en": "latency (ms)"},
+    "summary.agree_yes": {"ko": "일치", "en": "yes"},
+    "summary.agree_no": {"ko": "불일치", "en": "no"},
+    "summary.disagreement": {
+        "ko": "시스템 간 판정이 다릅니다: 강조된 행을 확인하세요.",
+        "en": "The systems disagree: check the highlighted rows.",
+    },
+    "summary.vlg_threshold": {"ko": "VLG 점수 임계값", "en": "VLG score threshold"},
+    "summary.vlg_threshold_help": {
+        "ko": "이 점수 미만의 박스를 숨깁니다 (다시 실행하지 않음). VLG 판정도 이 값으로 다시 계산합니다.",
+        "en": "Hides boxes scoring below this value (no re-run); the VLG verdict is recomputed with it.",
+    },
+    "summary.legend": {
+        "ko": "Grad-CAM / 에러 맵 색상: 파랑 = 낮음, 빨강 = 높음 (모델이 주목하거나 정상과 다른 곳)",
+        "en": "Grad-CAM / error-map colours: blue = low, red = high (where the model looked or the photo "
+        "differs from normal batteries)",
+    },
+    "summary.ct_defect_probability": {"ko": "CT 불량 확률", "en": "CT defect probability"},
+    "summary.engineer_note": {
+        "ko": "AI 판정은 참고용입니다. 최종 판정은 담당 엔지니어가 내립니다.",
+        "en": "The AI verdict is advice: the final decision rests with the engineer.",
+    },
+    "summary.new_inspection": {"ko": "새 검사", "en": "New inspection"},
+    "summary.ct_class": {"ko": "CT 클래스 (제로샷)", "en": "CT class (zero-shot)"},
+    "summary.rgb_class": {"ko": "RGB 클래스 (제로샷)", "en": "RGB class (zero-shot)"},
+    "summary.vlm_boxes": {"ko": "VLM 박스", "en": "VLM boxes"},
+    "summary.defect_info": {"ko": "결함 정보", "en": "Defect information"},
+    "summary.description": {"ko": "설명", "en": "Description"},
+    "summary.severity": {"ko": "심각도", "en": "Severity"},
+    "summary.cause": {"ko": "추정 원인", "en": "Probable cause"},
+    "summary.action": {"ko": "권장 조치", "en": "Action"},
     "summary.empty": {
         "ko": "아직 검사 결과가 없습니다. 검사 페이지에서 이미지를 실행하세요.",
         "en": "No inspection yet. Run one on the Inspect page.",

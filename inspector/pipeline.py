@@ -320,6 +320,17 @@ def _empty(kind: str, name: str | None, error: str, available: bool = False) -> 
     return {"backend": name, "available": available, payload: None, "error": error, "latency_ms": None}
 
 
+def vlm_request(backend: Any, request: Any, mode: str) -> tuple[Any, str]:
+    """The request a VLM gets in ``mode`` and the mode it really ran in.
+
+    ``blind`` drops every piece of inspector evidence; a writer that is not a model
+    (``findings_writer``) has nothing but that evidence to go on, so it always gets it.
+    """
+    if mode == "blind" and getattr(backend, "is_model", True):
+        return request.blind(), "blind"
+    return request, "evidence"
+
+
 def _run_backend(
     inspector: Inspector, kind: str, name: str, request: Any, status: dict, out: queue.Queue
 ) -> None:
@@ -334,9 +345,12 @@ def _run_backend(
         if not availability.ok:
             section["error"] = availability.reason or f"{name} is not available"
         elif kind == "vlm":
-            section[payload] = backend.describe(request).to_dict()
+            sent, section["mode"] = vlm_request(backend, request, status.get("mode", "evidence"))
+            section[payload] = backend.describe(sent).to_dict()
         else:
             section[payload] = backend.detect(request)
+            section["verdict"], section["confidence"] = backend.verdict(section[payload], request.modalities())
+            section["threshold"] = backend.verdict_threshold
     except InspectorError as exc:
         section["error"] = str(exc)
     except Exception as exc:  # a backend bug must not take the inspection down
@@ -355,6 +369,7 @@ def run_inspection(
     timeouts: dict[str, float] | None = None,
     on_update: UpdateCallback | None = None,
     evidence: Evidence | None = None,
+    vlm_mode: str | None = None,
 ) -> dict[str, Any]:
     """One full inspection: verdict first, then VLM and VLG in parallel, each with a timeout.
 
@@ -369,6 +384,7 @@ def run_inspection(
             each finishes or times out. ``result`` is the inspection JSON so far (a copy).
         evidence: The result of ``inspector.analyse`` for this request, if the caller already
             has it (it is not recomputed).
+        vlm_mode: ``"blind"`` or ``"evidence"``; default: the settings' one.
 
     Returns:
         The inspection JSON: ``verdict, confidence, ct, rgb, vlm, vlg, timings_ms``.
@@ -420,7 +436,7 @@ def run_inspection(
             except ImportError as exc:
                 result[kind] = _empty(kind, name, f"VLM/VLG backends are not available in this build ({exc})")
                 continue
-        statuses[kind] = {"available": None}
+        statuses[kind] = {"available": None, "mode": vlm_mode or settings.vlm_mode}
         thread = threading.Thread(
             target=_run_backend,
             args=(inspector, kind, name, finding_request, statuses[kind], done),

@@ -13,6 +13,9 @@ from typing import Any
 from core.errors import ConfigError
 from inspector.verdict import POLICIES
 
+#: ``blind`` (images + metadata only) or ``evidence`` (also the inspector's maps, scores, verdict).
+VLM_MODES: tuple[str, ...] = ("blind", "evidence")
+
 __all__ = ["CHECKPOINTS_ENV", "DEFAULT_CHECKPOINTS_DIR", "default_checkpoints_dir", "InspectorSettings"]
 
 #: ``checkpoints/`` of this source tree (where the shipped weights live).
@@ -45,6 +48,8 @@ class InspectorSettings:
         error_box_threshold: Error-map level that delimits an RGB defect box.
         vlm: VLM backend name (``None`` or ``"none"`` disables it).
         vlg: VLG backend name (``None`` or ``"none"`` disables it).
+        vlm_mode: ``"evidence"`` (the VLM also reads the inspector's maps, scores and verdict) or
+            ``"blind"`` (images and battery metadata only: an independent judge).
         vlm_timeout_s: Seconds the VLM may take before its panel reports a timeout.
         vlg_timeout_s: Seconds the VLG may take before its panel reports a timeout.
         backend_options: Per-backend constructor options, ``{name: {option: value}}``.
@@ -62,6 +67,7 @@ class InspectorSettings:
     error_box_threshold: float = 0.5
     vlm: str | None = "findings_writer"
     vlg: str | None = "model_boxes"
+    vlm_mode: str = "evidence"
     vlm_timeout_s: float = 60.0
     vlg_timeout_s: float = 60.0
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -80,6 +86,8 @@ class InspectorSettings:
                 raise ConfigError(f"{name} must be a finite number, got {value!r}")
         if self.rgb_threshold is not None and not math.isfinite(float(self.rgb_threshold)):
             raise ConfigError(f"rgb_threshold must be a finite number, got {self.rgb_threshold!r}")
+        if self.vlm_mode not in VLM_MODES:
+            raise ConfigError(f"vlm_mode must be one of {', '.join(VLM_MODES)}, not {self.vlm_mode!r}")
         self.checkpoints_dir = Path(self.checkpoints_dir)
         self.vlm = None if self.vlm in (None, "", "none") else self.vlm
         self.vlg = None if self.vlg in (None, "", "none") else self.vlg

@@ -26,7 +26,11 @@ def main() -> None:
         st.info(t("summary.empty"))
         navigation.link("inspect")
         return
+    if st.button(t("summary.new_inspection"), key="summary_new", icon=":material/add_a_photo:"):
+        state.set_current(None)
+        navigation.switch_to("inspect")
     columns = st.columns([1.25, 1, 1], gap="medium")
+    table = st.container()
     card = st.container()
     pictures = panels.boxed_images(job, job.snapshot())
     with columns[0]:
@@ -34,11 +38,14 @@ def main() -> None:
 
     def render() -> None:
         inspection = job.snapshot()
-        pictures = panels.boxed_images(job, inspection)
+        threshold = panels.vlg_threshold(job, inspection)
+        pictures = panels.boxed_images(job, inspection, threshold)
         with columns[1]:
-            panels.vlm_panel(job, inspection)
+            panels.vlm_panel(job, inspection, pictures=pictures)
         with columns[2]:
             panels.vlg_panel(job, inspection, pictures)
+        with table:
+            panels.systems_table(job, inspection, threshold)
         with card, st.container(border=True):
             panels.report_card(job, inspection, pictures)
 

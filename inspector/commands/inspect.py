@@ -30,6 +30,13 @@ def add_backend_arguments(
     )
     p.add_argument("--vlm", default=default_vlm, help=f"VLM backend, or 'none' (default: {default_vlm})")
     p.add_argument("--vlg", default=default_vlg, help=f"VLG backend, or 'none' (default: {default_vlg})")
+    p.add_argument(
+        "--vlm-mode",
+        choices=("blind", "evidence"),
+        default="evidence",
+        help="blind: the VLM sees only the images and battery metadata; evidence: also the "
+        "inspector's maps, scores and verdict (default: evidence)",
+    )
     p.add_argument("--lang", choices=("ko", "en"), default="en", help="language of the written finding")
     p.add_argument("--vlm-timeout", type=float, default=60.0, help="seconds before the VLM gives up")
     p.add_argument("--vlg-timeout", type=float, default=60.0, help="seconds before the VLG gives up")
@@ -49,6 +56,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         explainer=args.explainer,
         vlm=args.vlm,
         vlg=args.vlg,
+        vlm_mode=getattr(args, "vlm_mode", "evidence"),
         vlm_timeout_s=args.vlm_timeout,
         vlg_timeout_s=args.vlg_timeout,
     )

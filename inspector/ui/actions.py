@@ -113,6 +113,7 @@ def run_inspection_for_session(
         vlm=None if settings.vlm == NONE_BACKEND else settings.vlm,
         vlg=None if settings.vlg == NONE_BACKEND else settings.vlg,
         timeouts={"vlm": settings.timeout_s, "vlg": settings.timeout_s},
+        vlm_mode=settings.vlm_mode,
         inputs=inputs,
         lock=shared.lock,
         on_verdict=on_verdict,

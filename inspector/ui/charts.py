@@ -104,3 +104,22 @@ def roc_curve(
     )
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, **(_LAYOUT | {"height": 380}))
     return fig
+
+
+def kappa_heatmap(matrix: Sequence[Sequence[float | None]], names: Sequence[str], title: str) -> go.Figure:
+    """Pairwise agreement (Cohen's kappa, -1..1) of systems as a heat map with values in the cells."""
+    fig = go.Figure(
+        go.Heatmap(
+            z=[list(row) for row in matrix],
+            x=list(names),
+            y=list(names),
+            zmin=-1,
+            zmax=1,
+            colorscale="RdBu",
+            text=[["-" if v is None else f"{v:.2f}" for v in row] for row in matrix],
+            texttemplate="%{text}",
+        )
+    )
+    fig.update_layout(title=title, **(_LAYOUT | {"height": 420}))
+    fig.update_yaxes(autorange="reversed")
+    return fig

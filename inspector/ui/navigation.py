@@ -21,6 +21,7 @@ PAGES: dict[str, str] = {
     "history": ":material/history:",
     "models": ":material/model_training:",
     "batch": ":material/stacks:",
+    "compare": ":material/compare:",
 }
 _root: Path | None = None
 

@@ -5,14 +5,46 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from inspector import report
-from inspector.drawing import COLORS, data_url, draw_boxes
+from inspector.drawing import COLORS, colormap_legend, data_url, draw_boxes
 from inspector.i18n import review_reasons_text, verdict_label
 from inspector.ui.runner import InspectionJob
-from inspector.ui.state import lang, t
-from inspector.ui.text import escape_markdown
+from inspector.ui.state import VLG_SCORE_KEY, lang, t
+from inspector.ui.text import escape_markdown as plain
+from models.vlg.base import verdict_from_boxes
+from models.vlm.verdicts import defect_info
+
+DISAGREE_STYLE = "background-color: rgba(255, 75, 75, 0.25)"
+
+
+def modalities_of(inspection: dict[str, Any]) -> list[str]:
+    """The sides inspected (``ct``, ``rgb``)."""
+    return [side for side in ("ct", "rgb") if inspection.get(side)]
+
+
+def vlg_threshold(job: InspectionJob, inspection: dict[str, Any]) -> float | None:
+    """The live VLG score threshold (the slider's value; the backend's threshold at first).
+
+    ``None`` while the VLG has no boxes to filter. Resets for each new inspection.
+    """
+    section = inspection.get("vlg") or {}
+    if section.get("boxes") is None or section.get("error"):
+        return None
+    owner = f"{VLG_SCORE_KEY}_job"
+    if st.session_state.get(owner) != job.key or VLG_SCORE_KEY not in st.session_state:
+        st.session_state[owner] = job.key
+        st.session_state[VLG_SCORE_KEY] = float(min(1.0, max(0.0, section.get("threshold") or 0.0)))
+    return float(st.session_state[VLG_SCORE_KEY])
+
+
+def filter_boxes(boxes: list[dict[str, Any]], threshold: float | None) -> list[dict[str, Any]]:
+    """Boxes scoring at least ``threshold`` (all when ``None``)."""
+    if threshold is None:
+        return list(boxes)
+    return [b for b in boxes if float(b.get("score") or 0.0) >= threshold]
 
 SUMMARY_CHARS = 160  # the report card quotes the finding's summary up to this length
 
@@ -25,11 +57,14 @@ VERDICT_STYLE = {
 }
 
 
-def boxed_images(job: InspectionJob, inspection: dict[str, Any]) -> dict[str, np.ndarray]:
+def boxed_images(
+    job: InspectionJob, inspection: dict[str, Any], threshold: float | None = None
+) -> dict[str, np.ndarray]:
     """The pictures of an inspection with every source's boxes drawn, keyed by a caption key.
 
-    Keys: ``ct`` (attention + CT boxes), ``rgb`` (error map + RGB boxes), ``vlg_ct`` and
-    ``vlg_rgb`` (inputs + VLG boxes), or ``thumbnail`` for a reopened inspection.
+    Keys: ``ct`` (attention + CT boxes), ``rgb`` (error map + RGB boxes), ``vlm_ct`` and
+    ``vlm_rgb`` (inputs + the finding's boxes), ``vlg_ct`` and ``vlg_rgb`` (inputs + the VLG
+    boxes scoring at least ``threshold``), or ``thumbnail`` for a reopened inspection.
     """
     images = job.images
     out: dict[str, np.ndarray] = {}
@@ -37,7 +72,13 @@ def boxed_images(job: InspectionJob, inspection: dict[str, Any]) -> dict[str, np
         base = images.get(f"{side}_overlay", images.get(side))
         if base is not None:
             out[side] = draw_boxes(base, (inspection.get(side) or {}).get("boxes") or [], COLORS[side])
-    vlg_boxes = ((inspection.get("vlg") or {}).get("boxes")) or []
+    vlm_boxes = (((inspection.get("vlm") or {}).get("finding")) or {}).get("boxes") or []
+    for side in ("ct", "rgb"):
+        if images.get(side) is not None and vlm_boxes:
+            own = [b for b in vlm_boxes if b.get("modality", side) == side]
+            if own:
+                out[f"vlm_{side}"] = draw_boxes(images[side], own, COLORS["vlm"])
+    vlg_boxes = filter_boxes(((inspection.get("vlg") or {}).get("boxes")) or [], threshold)
     for side in ("ct", "rgb"):
         if images.get(side) is not None and vlg_boxes:
             own = [b for b in vlg_boxes if b.get("modality", side) == side]
@@ -64,6 +105,12 @@ def inspector_panel(job: InspectionJob, inspection: dict[str, Any], pictures: di
             st.image(data_url(pictures["rgb"]), caption=t("summary.rgb_error"), width="stretch")
         elif not rgb:
             st.caption(t("summary.no_rgb"))
+    if ct or rgb:
+        st.image(data_url(colormap_legend()), width="stretch")
+        st.caption(t("summary.legend"))
+    if ct and ct.get("probabilities"):
+        normal = sum(float(v) for k, v in ct["probabilities"].items() if k.endswith("normal"))
+        st.metric(t("summary.ct_defect_probability"), report.format_percent(max(0.0, 1.0 - normal)))
     if rgb:
         score, threshold = rgb.get("score"), rgb.get("threshold")
         if isinstance(score, (int, float)) and isinstance(threshold, (int, float)):
@@ -80,25 +127,43 @@ def inspector_panel(job: InspectionJob, inspection: dict[str, Any], pictures: di
             st.progress(min(1.0, max(0.0, float(value))), text=f"{name} · {report.format_percent(value)}{marker}")
 
 
-def vlm_panel(job: InspectionJob, inspection: dict[str, Any], title: bool = True) -> None:
-    """The VLM's written finding, or why there is none yet."""
+def vlm_panel(
+    job: InspectionJob,
+    inspection: dict[str, Any],
+    title: bool = True,
+    pictures: dict[str, np.ndarray] | None = None,
+) -> None:
+    """The VLM's written finding (as plain text: it is model output), its verdict and boxes."""
     if title:
         st.subheader(t("summary.vlm"))
     section = inspection.get("vlm")
     if _backend_status(job, "vlm", section):
         return
     finding = section.get("finding") or {}
-    st.markdown(f"**{escape_markdown(finding.get('summary', ''))}**")
+    st.markdown(f"**{plain(finding.get('summary', ''))}**")
     severity = finding.get("severity")
+    verdict = finding.get("verdict")
     rows = [
+        ("summary.verdict", verdict_label(verdict, lang()) if verdict else None),
+        ("summary.confidence", report.format_percent(finding["confidence"]) if finding.get("confidence") is not None else None),
         ("finding.defect_detected", t("finding.yes") if finding.get("defect_detected") else t("finding.no")),
-        ("finding.defect_type", escape_markdown(finding.get("defect_type") or "")),
-        ("finding.location", escape_markdown(finding.get("location") or "")),
+        ("finding.defect_type", plain(finding.get("defect_type"))),
+        ("finding.location", plain(finding.get("location"))),
         ("finding.severity", t(f"severity.{severity}") if severity else None),
-        ("finding.probable_cause", escape_markdown(finding.get("probable_cause") or "")),
-        ("finding.recommended_action", escape_markdown(finding.get("recommended_action") or "")),
+        ("finding.probable_cause", plain(finding.get("probable_cause"))),
+        ("finding.recommended_action", plain(finding.get("recommended_action"))),
     ]
+    for side in ("ct", "rgb"):
+        name = finding.get(f"{side}_class")
+        if name:
+            confidence = finding.get(f"{side}_class_confidence")
+            extra = f" ({report.format_percent(confidence)})" if confidence is not None else ""
+            rows.append((f"summary.{side}_class", plain(name) + extra))
     st.markdown("\n".join(f"- **{t(key)}**: {value}" for key, value in rows if value))
+    for side in ("ct", "rgb"):
+        if pictures and f"vlm_{side}" in pictures:
+            st.image(data_url(pictures[f"vlm_{side}"]), caption=f"{t('summary.vlm_boxes')} · {side.upper()}",
+                     width="stretch")
 
 
 def vlg_panel(job: InspectionJob, inspection: dict[str, Any], pictures: dict[str, np.ndarray]) -> None:
@@ -107,22 +172,102 @@ def vlg_panel(job: InspectionJob, inspection: dict[str, Any], pictures: dict[str
     section = inspection.get("vlg")
     if _backend_status(job, "vlg", section):
         return
+    threshold = vlg_threshold(job, inspection)
+    if threshold is not None:
+        st.slider(
+            t("summary.vlg_threshold"), 0.0, 1.0, step=0.01, key=VLG_SCORE_KEY,
+            help=t("summary.vlg_threshold_help"),
+        )
     shown = False
     for side in ("ct", "rgb"):
         if f"vlg_{side}" in pictures:
             st.image(data_url(pictures[f"vlg_{side}"]), caption=side.upper(), width="stretch")
             shown = True
-    boxes = section.get("boxes") or []
+    boxes = filter_boxes(section.get("boxes") or [], threshold)
     if not shown and not boxes:
         st.info(t("summary.no_boxes"))
     if boxes:
         st.markdown(
             "\n".join(
-                f"- {escape_markdown(str(b.get('modality', '')).upper())} **{escape_markdown(b.get('label', ''))}** "
+                f"- {b.get('modality', '').upper()} **{plain(b.get('label', ''))}** "
                 f"{float(b.get('score') or 0):.2f} `{[round(float(v)) for v in b.get('box', [])]}`"
                 for b in boxes
             )
         )
+
+
+def systems_rows(
+    job: InspectionJob, inspection: dict[str, Any], threshold: float | None = None
+) -> list[dict[str, Any]]:
+    """One row per system (inspector, VLM, VLG): backend, mode, verdict, confidence, agreement, latency.
+
+    The VLG's verdict is recomputed from the boxes at the live ``threshold``. ``agrees`` is
+    ``None`` for the inspector itself and for a system with no verdict (pending, off, failed).
+    """
+    reference = inspection.get("verdict")
+    rows = [
+        {
+            "system": "inspector",
+            "backend": "CNN + AE",
+            "mode": "-",
+            "verdict": reference,
+            "confidence": inspection.get("confidence"),
+            "agrees": None,
+            "latency_ms": (inspection.get("timings_ms") or {}).get("analyse"),
+        }
+    ]
+    for kind in ("vlm", "vlg"):
+        section = inspection.get(kind) or {}
+        row: dict[str, Any] = {
+            "system": kind.upper(),
+            "backend": section.get("backend") or "-",
+            "mode": section.get("mode") or "-",
+            "verdict": None,
+            "confidence": None,
+            "agrees": None,
+            "latency_ms": section.get("latency_ms"),
+        }
+        if not job.is_pending(kind) and section.get("backend") and not section.get("error"):
+            if kind == "vlm":
+                finding = section.get("finding") or {}
+                row["verdict"], row["confidence"] = finding.get("verdict"), finding.get("confidence")
+            elif section.get("boxes") is not None:
+                cut = threshold if threshold is not None else section.get("threshold")
+                if cut is None:
+                    row["verdict"], row["confidence"] = section.get("verdict"), section.get("confidence")
+                else:
+                    row["verdict"], row["confidence"] = verdict_from_boxes(
+                        section["boxes"], cut, modalities_of(inspection)
+                    )
+        if row["verdict"] is not None and reference is not None:
+            row["agrees"] = row["verdict"] == reference
+        rows.append(row)
+    return rows
+
+
+def systems_table(job: InspectionJob, inspection: dict[str, Any], threshold: float | None = None) -> None:
+    """The three systems side by side; rows that disagree with the inspector are highlighted."""
+    st.markdown(f"**{t('summary.systems')}**")
+    rows = systems_rows(job, inspection, threshold)
+    language = lang()
+    agree = {True: t("summary.agree_yes"), False: t("summary.agree_no"), None: "-"}
+    table = pd.DataFrame(
+        {
+            t("summary.col_system"): [r["system"] for r in rows],
+            t("summary.col_backend"): [r["backend"] for r in rows],
+            t("summary.col_mode"): [t(f"vlm_mode.{r['mode']}") if r["mode"] != "-" else "-" for r in rows],
+            t("summary.col_verdict"): [verdict_label(r["verdict"], language) if r["verdict"] else "-" for r in rows],
+            t("summary.col_confidence"): [report.format_percent(r["confidence"]) if r["confidence"] is not None else "-"
+                                          for r in rows],
+            t("summary.col_agreement"): [agree[r["agrees"]] for r in rows],
+            t("summary.col_latency"): [f"{r['latency_ms']:.0f}" if r["latency_ms"] is not None else "-" for r in rows],
+        }
+    )
+    disagree = [r["agrees"] is False for r in rows]
+    styled = table.style.apply(lambda row: [DISAGREE_STYLE if disagree[row.name] else ""] * len(row), axis=1)
+    st.dataframe(styled, hide_index=True, width="stretch", key=f"systems_{job.key}")
+    if any(disagree):
+        st.warning(t("summary.disagreement"), icon=":material/compare_arrows:")
 
 
 def _backend_status(job: InspectionJob, kind: str, section: dict[str, Any] | None) -> bool:
@@ -169,9 +314,27 @@ def report_card(job: InspectionJob, inspection: dict[str, Any], pictures: dict[s
         )
         st.caption(t("summary.verdict_note"))
     with right:
+        defect_panel(verdict)
         st.markdown(f"**{t('summary.contributions')}**")
         st.markdown("\n".join(f"- {line}" for line in contributions(job, inspection)))
+    st.info(t("summary.engineer_note"), icon=":material/engineering:")
     downloads(job, inspection, pictures)
+
+
+def defect_panel(verdict: str) -> None:
+    """What the operator reads about a verdict, from the one defect table (whichever VLM ran)."""
+    info = defect_info(verdict, lang())
+    st.markdown(f"**{t('summary.defect_info')}**")
+    st.markdown(
+        "\n".join(
+            [
+                f"- **{t('summary.description')}**: {plain(info['description'])}",
+                f"- **{t('summary.severity')}**: :{info['colour']}-badge[{t('severity.' + info['severity'])}]",
+                f"- **{t('summary.cause')}**: {plain(info['probable_cause'])}",
+                f"- **{t('summary.action')}**: {plain(info['action'])}",
+            ]
+        )
+    )
 
 
 def contributions(job: InspectionJob, inspection: dict[str, Any]) -> list[str]:
@@ -212,7 +375,7 @@ def contributions(job: InspectionJob, inspection: dict[str, Any]) -> list[str]:
             summary = (
                 summary if len(summary) <= SUMMARY_CHARS else summary[: SUMMARY_CHARS - 1].rstrip() + "…"
             )
-            lines.append(t("summary.vlm_contrib", backend=backend, summary=summary))
+            lines.append(t("summary.vlm_contrib", backend=backend, summary=plain(summary)))
         else:
             lines.append(t("summary.vlg_contrib", backend=backend, n=len(section.get("boxes") or [])))
     return lines

@@ -163,6 +163,7 @@ def start_inspection(
     vlm: str | None,
     vlg: str | None,
     timeouts: dict[str, float] | None = None,
+    vlm_mode: str | None = None,
     inputs: dict[str, Any] | None = None,
     lock: threading.Lock | None = None,
     on_verdict: Callable[[InspectionJob], None] | None = None,
@@ -176,6 +177,7 @@ def start_inspection(
         vlm: VLM backend name, or ``None`` to skip it.
         vlg: VLG backend name, or ``None`` to skip it.
         timeouts: ``{"vlm": s, "vlg": s}``.
+        vlm_mode: ``"blind"`` or ``"evidence"`` (default: the inspector's settings).
         inputs: file names and metadata to keep with the inspection.
         lock: held around the models' forward pass (serialises sessions sharing them).
         on_verdict: called with the job once the verdict is known, before the VLM/VLG start.
@@ -207,6 +209,7 @@ def start_inspection(
                 vlg=vlg,
                 timeouts=timeouts,
                 on_update=job.update,
+                vlm_mode=vlm_mode,
             )
         except Exception as exc:  # keep the page alive; say what happened in each panel
             log.exception("VLM/VLG run failed")

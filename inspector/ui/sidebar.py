@@ -34,6 +34,17 @@ def render_advanced() -> None:
     with st.sidebar.expander(t("sidebar.advanced"), expanded=False):
         _ct_model()
         _backend("vlm", state.VLM_KEY, t("sidebar.vlm"))
+        modes = ("evidence", "blind")
+        st.radio(
+            t("sidebar.vlm_mode"),
+            modes,
+            key=restore(state.VLM_MODE_KEY, "evidence", modes),
+            on_change=save,
+            args=(state.VLM_MODE_KEY,),
+            format_func=state.labels("vlm_mode."),
+            horizontal=True,
+            help=t("sidebar.vlm_mode_help"),
+        )
         _backend("vlg", state.VLG_KEY, t("sidebar.vlg"))
         st.slider(
             t("sidebar.ct_threshold"),

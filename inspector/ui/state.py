@@ -36,6 +36,8 @@ CT_THRESHOLD_KEY = "settings_ct_threshold"
 RGB_THRESHOLD_KEY = "settings_rgb_threshold"
 POLICY_KEY = "settings_policy"
 TIMEOUT_KEY = "settings_timeout"
+VLM_MODE_KEY = "settings_vlm_mode"
+VLG_SCORE_KEY = "summary_vlg_score"
 
 # Option widgets of the pages whose labels are translated: a language switch re-pins them.
 TRANSLATED_PAGE_WIDGETS: tuple[str, ...] = (
@@ -65,6 +67,7 @@ class UISettings:
         rgb_threshold: AE score threshold; ``None`` uses the card's (Youden's J) threshold.
         policy: ``"or"`` or ``"and"``.
         timeout_s: time limit of each of the VLM and VLG.
+        vlm_mode: ``"evidence"`` or ``"blind"``.
     """
 
     ct_model: str | None = None
@@ -74,6 +77,7 @@ class UISettings:
     rgb_threshold: float | None = None
     policy: str = "or"
     timeout_s: float = DEFAULT_TIMEOUT_S
+    vlm_mode: str = "evidence"
 
 
 def saved(key: str, default: Any = None) -> Any:
@@ -154,6 +158,7 @@ def settings() -> UISettings:
         rgb_threshold=float(rgb_threshold) if rgb_threshold else None,
         policy=saved(POLICY_KEY, "or"),
         timeout_s=float(saved(TIMEOUT_KEY, DEFAULT_TIMEOUT_S)),
+        vlm_mode=saved(VLM_MODE_KEY, "evidence"),
     )
 
 

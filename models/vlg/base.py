@@ -36,7 +36,15 @@ from models.vlm.base import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Availability", "Detection", "FindingRequest", "VLGBackend", "nms", "xyxy_to_box"]
+__all__ = [
+    "Availability",
+    "Detection",
+    "FindingRequest",
+    "VLGBackend",
+    "nms",
+    "verdict_from_boxes",
+    "xyxy_to_box",
+]
 
 
 @dataclass
@@ -78,6 +86,33 @@ def xyxy_to_box(xyxy: Sequence[float], width: int, height: int) -> list[float] |
     return [round(float(x0), 1), round(float(y0), 1), round(float(x1 - x0), 1), round(float(y1 - y0), 1)]
 
 
+def verdict_from_boxes(
+    boxes: list[dict[str, Any]], threshold: float, modalities: Sequence[str] = MODALITIES
+) -> tuple[str, float]:
+    """A VLG's verdict and confidence from its boxes: the top box score per modality vs ``threshold``.
+
+    A modality whose top score reaches ``threshold`` is defective (CT -> internal, RGB ->
+    external, both -> composite). Confidence follows the inspector's rule: a defective side
+    counts its top score, a normal side ``1 - top score``; a defect verdict averages its
+    defective sides, ``normal`` averages every side looked at.
+
+    Args:
+        boxes: Contract boxes with ``modality`` and ``score``.
+        threshold: The backend's score threshold.
+        modalities: The images the backend looked at.
+    """
+    top = {m: max((float(b.get("score") or 0.0) for b in boxes if b.get("modality") == m), default=0.0)
+           for m in modalities}
+    flagged = {m: s >= threshold and s > 0 for m, s in top.items()}
+    ct, rgb = flagged.get("ct", False), flagged.get("rgb", False)
+    verdict = ("normal", "internal_defect", "external_defect", "composite_defect")[int(ct) + 2 * int(rgb)]
+    if verdict == "normal":
+        values = [1.0 - s for s in top.values()] or [1.0]
+    else:
+        values = [top[m] for m, f in flagged.items() if f]
+    return verdict, round(float(min(1.0, max(0.0, sum(values) / len(values)))), 4)
+
+
 class VLGBackend(CachedAvailability):
     """Base class of the grounding backends.
 
@@ -94,6 +129,8 @@ class VLGBackend(CachedAvailability):
     label: ClassVar[str] = ""
     is_model: ClassVar[bool] = True
     uses_prompts: ClassVar[bool] = True
+    #: Top box score at or above which a modality counts as defective (per backend).
+    default_verdict_threshold: ClassVar[float] = 0.35
 
     def __init__(
         self,
@@ -101,12 +138,16 @@ class VLGBackend(CachedAvailability):
         box_threshold: float = 0.3,
         nms_iou: float = 0.5,
         max_boxes: int = 10,
+        verdict_threshold: float | None = None,
         **cfg: Any,
     ) -> None:
         self.prompts = {m: list((prompts or {}).get(m, DEFAULT_PROMPTS[m])) for m in MODALITIES}
         self.box_threshold = float(box_threshold)
         self.nms_iou = float(nms_iou)
         self.max_boxes = int(max_boxes)
+        self.verdict_threshold = float(
+            self.default_verdict_threshold if verdict_threshold is None else verdict_threshold
+        )
         if cfg:
             raise ConfigError(f"unknown option(s) for the {self.name} VLG: {', '.join(sorted(cfg))}")
         self._availability: Availability | None = None
@@ -150,6 +191,10 @@ class VLGBackend(CachedAvailability):
             raise BackendError(f"{self.name} failed: {type(exc).__name__}: {exc}") from exc
         finally:
             self.last_latency_ms = (time.perf_counter() - start) * 1000.0
+
+    def verdict(self, boxes: list[dict[str, Any]], modalities: Sequence[str]) -> tuple[str, float]:
+        """``(verdict, confidence)`` of ``boxes`` against this backend's :attr:`verdict_threshold`."""
+        return verdict_from_boxes(boxes, self.verdict_threshold, modalities)
 
     def detect_image(
         self, image: np.ndarray, modality: str, prompts: Sequence[str] | None = None

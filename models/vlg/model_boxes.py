@@ -32,6 +32,7 @@ class ModelBoxes(VLGBackend):
     label = "Model boxes (CT attention / RGB error map)"
     is_model = False
     uses_prompts = False
+    default_verdict_threshold = 0.01  # it boxes only the sides the inspector flagged
 
     def __init__(self, map_threshold: float = 0.5, only_defective: bool = True, **kwargs: Any) -> None:
         kwargs.setdefault("box_threshold", 0.0)

@@ -84,6 +84,7 @@ class YOLOWorldVLG(VLGBackend):
         **kwargs: :class:`VLGBackend` settings (``prompts``, ``box_threshold``, ``nms_iou``, ...).
     """
 
+    default_verdict_threshold = 0.25  # open-vocabulary scores run low
     label = "YOLO-World (YOLOv8s)"
 
     def __init__(

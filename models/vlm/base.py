@@ -24,11 +24,15 @@ from typing import Any, ClassVar
 import numpy as np
 
 from core.errors import BackendUnavailable, ConfigError, InputError, InspectorError
+from models.vlm.verdicts import CT_CLASSES, RGB_CLASSES, clip01, derive_verdict, parse_class, parse_verdict
 
 log = logging.getLogger(__name__)
 
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 LANGUAGES: tuple[str, ...] = ("ko", "en")
+#: VLM modes: ``blind`` sends only the images and the battery metadata (an independent judge),
+#: ``evidence`` also the inspector's maps, scores and verdict.
+VLM_MODES: tuple[str, ...] = ("blind", "evidence")
 MODALITIES: tuple[str, ...] = ("ct", "rgb")
 
 
@@ -74,6 +78,8 @@ class FindingRequest:
         battery_type: ``"cell"`` or ``"module"`` (CT metadata), or ``None``.
         axis: ``"x"`` or ``"y"`` (CT metadata), or ``None``.
         lang: Output language, ``"ko"`` or ``"en"``.
+        mode: ``"evidence"`` (the request carries the inspector's evidence) or ``"blind"``
+            (images and metadata only; see :meth:`blind`).
     """
 
     ct_image: np.ndarray | None = None
@@ -86,11 +92,31 @@ class FindingRequest:
     battery_type: str | None = None
     axis: str | None = None
     lang: str = "en"
+    mode: str = "evidence"
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
             raise InputError(f"language must be one of {', '.join(LANGUAGES)}, not {self.lang!r}")
+        if self.mode not in VLM_MODES:
+            raise InputError(f"VLM mode must be one of {', '.join(VLM_MODES)}, not {self.mode!r}")
         self.evidence = dict(self.evidence or {})
+
+    def blind(self) -> FindingRequest:
+        """The same inspection without any inspector evidence: images and battery metadata only."""
+        return FindingRequest(
+            ct_image=self.ct_image,
+            rgb_image=self.rgb_image,
+            battery_type=self.battery_type,
+            axis=self.axis,
+            lang=self.lang,
+            mode="blind",
+        )
+
+    def with_mode(self, mode: str) -> FindingRequest:
+        """This request for VLM ``mode`` (``blind`` drops the evidence; ``evidence`` keeps it)."""
+        if mode not in VLM_MODES:
+            raise InputError(f"VLM mode must be one of {', '.join(VLM_MODES)}, not {mode!r}")
+        return self.blind() if mode == "blind" else self
 
     def image(self, modality: str) -> np.ndarray | None:
         """Return the input image of ``modality`` (``"ct"`` or ``"rgb"``), or ``None``."""
@@ -138,6 +164,13 @@ class Finding:
         recommended_action: What to do with the battery / the process.
         summary: One or two sentences for the report.
         language: ``"ko"`` or ``"en"``.
+        verdict: ``normal``, ``internal_defect``, ``external_defect`` or ``composite_defect``
+            (derived from the other fields when the model gives none).
+        confidence: The writer's confidence in its verdict, 0-1.
+        ct_class: Zero-shot CT class (one of the 5 CT classes) or ``None`` without a CT image.
+        ct_class_confidence: Its confidence, 0-1, or ``None``.
+        rgb_class: Zero-shot RGB class (normal | pollution | scratch | damage) or ``None``.
+        rgb_class_confidence: Its confidence, 0-1, or ``None``.
     """
 
     defect_detected: bool
@@ -149,6 +182,12 @@ class Finding:
     recommended_action: str
     summary: str
     language: str
+    verdict: str | None = None
+    confidence: float | None = None
+    ct_class: str | None = None
+    ct_class_confidence: float | None = None
+    rgb_class: str | None = None
+    rgb_class_confidence: float | None = None
 
     def __post_init__(self) -> None:
         self.defect_detected = bool(self.defect_detected)
@@ -162,10 +201,30 @@ class Finding:
             setattr(self, key, "" if value is None else str(value).strip())
         self.defect_type = self.defect_type or "none"
         self.boxes = [validate_box(b) for b in (self.boxes or [])]
+        self.ct_class = parse_class(self.ct_class, CT_CLASSES)
+        self.rgb_class = parse_class(self.rgb_class, RGB_CLASSES)
+        self.ct_class_confidence = None if self.ct_class is None else clip01(self.ct_class_confidence, 0.5)
+        self.rgb_class_confidence = None if self.rgb_class is None else clip01(self.rgb_class_confidence, 0.5)
+        modalities = sorted({b.get("modality") for b in self.boxes if b.get("modality")})
+        self.verdict = parse_verdict(self.verdict) or derive_verdict(
+            self.defect_detected, self.defect_type, self.boxes, self.ct_class, self.rgb_class, modalities
+        )
+        if self.verdict != "normal":
+            self.defect_detected = True
+        elif self.defect_detected and self.defect_type == "none":
+            self.defect_detected = False
+        self.confidence = clip01(self.confidence, 0.5)
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as a JSON-ready dict with exactly the contract keys."""
         return asdict(self)
+
+
+def parse_bool_loose(value: Any) -> bool:
+    """A truthy model answer (``True``, ``"yes"``, 1) as a bool."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "yes", "y", "1", "defect", "defective"}
+    return bool(value)
 
 
 def validate_box(box: dict[str, Any]) -> dict[str, Any]:
@@ -240,12 +299,15 @@ class VLMBackend(CachedAvailability):
         label: Human name for the UI.
         is_model: ``False`` for writers that are not a vision-language model (the UI must then
             say the finding was written from the inspector's evidence).
+        paid: A paid API (the compare bench estimates its tokens and may skip it).
         last_latency_ms: Wall time of the last :meth:`describe` call.
     """
 
     name: ClassVar[str] = ""
     label: ClassVar[str] = ""
     is_model: ClassVar[bool] = True
+    #: A paid API (each call costs tokens): the compare bench estimates its tokens.
+    paid: ClassVar[bool] = False
 
     def __init__(self, **unknown: Any) -> None:
         """Subclasses declare their options and pass the rest here; any left over is a typo.
@@ -284,6 +346,16 @@ class VLMBackend(CachedAvailability):
         try:
             raw = self._generate(request)
             raw = {**raw, "language": request.lang}
+            if not raw.get("verdict") and not any(b.get("modality") for b in raw.get("boxes") or []):
+                present = request.modalities()
+                raw["verdict"] = derive_verdict(
+                    parse_bool_loose(raw.get("defect_detected")),
+                    str(raw.get("defect_type") or ""),
+                    [],
+                    parse_class(raw.get("ct_class"), CT_CLASSES),
+                    parse_class(raw.get("rgb_class"), RGB_CLASSES),
+                    present,
+                )
             return Finding(**{k: raw.get(k) for k in Finding.__dataclass_fields__})
         except InspectorError:
             raise

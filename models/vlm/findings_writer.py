@@ -16,6 +16,7 @@ from models.vlm.base import SEVERITIES, Availability, FindingRequest, VLMBackend
 from models.vlm.causes import ACTIONS, BASE_SEVERITY, CAUSES, NAMES
 from models.vlm.evidence import Region, ct_defect_type, edge_words, map_regions, position_words
 from models.vlm.registry import register_vlm
+from models.vlm.verdicts import verdict_from_sides
 
 VERDICT_NAMES: dict[str, dict[str, str]] = {
     "normal": {"en": "normal", "ko": "정상"},
@@ -243,7 +244,26 @@ class FindingsWriter(VLMBackend):
         summary = " ".join(head + [n + "." for n in notes])
         composite = {s.modality for s in sides} == {"ct", "rgb"}
         unique = list(dict.fromkeys(types))
+        flagged = {s.modality for s in sides}
+        if verdict in VERDICT_NAMES:
+            confidence = float(ev.get("confidence") or 0.0)
+        else:  # no combined verdict: the sides decide; nothing to judge from means no confidence
+            verdict = verdict_from_sides("ct" in flagged, "rgb" in flagged)
+            confidence = float(max([float(s.get("confidence") or 0.0) for s in (ct, rgb) if s] or [0.0]))
+        rgb_class = None
+        if rgb.get("score") is not None:
+            rgb_side = next((s for s in sides if s.modality == "rgb"), None)
+            rgb_class = "normal" if not rgb.get("is_defect") else (
+                "scratch" if rgb_side is not None and rgb_side.defect_type == "scratch" else None
+            )
+        ct_label = ct.get("label")
         return {
+            "verdict": verdict,
+            "confidence": confidence,
+            "ct_class": ct_label,
+            "ct_class_confidence": (ct.get("probabilities") or {}).get(ct_label, ct.get("confidence")),
+            "rgb_class": rgb_class,
+            "rgb_class_confidence": rgb.get("confidence") if rgb_class else None,
             "defect_detected": bool(sides),
             "defect_type": ", ".join(unique) or "none",
             "location": t["sep"].join(f"{s.modality.upper()}: {s.words}" for s in sides),

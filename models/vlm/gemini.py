@@ -72,6 +72,7 @@ class GeminiVLM(VLMBackend):
     """
 
     label = "Gemini (Google API)"
+    paid = True
     box_format = BOX_YXYX_1000
 
     def __init__(

@@ -156,6 +156,12 @@ def normalise_finding(raw: dict[str, Any], request: FindingRequest, box_format: 
         "probable_cause": _text(raw.get("probable_cause")),
         "recommended_action": _text(raw.get("recommended_action")),
         "summary": _text(raw.get("summary")),
+        "verdict": raw.get("verdict"),
+        "confidence": raw.get("confidence"),
+        "ct_class": raw.get("ct_class") if "ct" in present else None,
+        "ct_class_confidence": raw.get("ct_class_confidence"),
+        "rgb_class": raw.get("rgb_class") if "rgb" in present else None,
+        "rgb_class_confidence": raw.get("rgb_class_confidence"),
     }
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from models.vlm.base import SEVERITIES, FindingRequest
 from models.vlm.evidence import edge_words, map_regions, position_words
+from models.vlm.verdicts import CT_CLASSES, RGB_CLASSES, VERDICTS
 
 # Box conventions a backend may declare (see models.vlm.parsing.box_to_pixels).
 BOX_YXYX_1000 = "yxyx_1000"
@@ -40,6 +41,12 @@ FINDING_SCHEMA: dict[str, Any] = {
         "probable_cause": {"type": "string"},
         "recommended_action": {"type": "string"},
         "summary": {"type": "string"},
+        "verdict": {"type": "string", "enum": list(VERDICTS)},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "ct_class": {"type": "string", "enum": [*CT_CLASSES, "none"]},
+        "ct_class_confidence": {"type": "number", "minimum": 0, "maximum": 1},
+        "rgb_class": {"type": "string", "enum": [*RGB_CLASSES, "none"]},
+        "rgb_class_confidence": {"type": "number", "minimum": 0, "maximum": 1},
         "boxes": {
             "type": "array",
             "items": {
@@ -61,6 +68,8 @@ FINDING_SCHEMA: dict[str, Any] = {
         "probable_cause",
         "recommended_action",
         "summary",
+        "verdict",
+        "confidence",
     ],
 }
 
@@ -95,8 +104,14 @@ _TEXT = {
         "task": "Task: 1) defect type and location, 2) severity ({severities}), 3) probable root "
         "cause, 4) recommended action. The detectors are validated; use the images to confirm or "
         "question them and say so in the summary if you disagree.",
+        "task_blind": "Task: 1) defect type and location, 2) severity ({severities}), 3) probable root "
+        "cause, 4) recommended action. Judge from the images alone.",
         "boxes": 'For each defect you can see, add a box with "label", "image" ("ct" or "rgb") '
         'and "box_2d" as {order} on a 0-1000 grid of the original image (not the overlay).',
+        "verdict_task": "Also give: verdict ({verdicts}: internal = inside, seen on the CT slice; "
+        "external = outside, seen on the photo; composite = both) with confidence 0-1; ct_class "
+        "({ct_classes}, or none without a CT slice) and rgb_class ({rgb_classes}, or none without a "
+        "photo), each with a confidence 0-1.",
         "language": "Write every text field in English.",
         "answer": "Answer with one JSON object only, with the keys: {keys}.",
     },
@@ -122,8 +137,13 @@ _TEXT = {
         "RGB - 오염(pollution: 오염, 얼룩), 스크래치(scratch), 손상(damage: 찍힘).",
         "task": "과제: 1) 결함 유형과 위치, 2) 심각도 ({severities}), 3) 추정 원인, 4) 권장 조치. "
         "검출기는 검증된 모델입니다. 이미지로 확인하거나 의문을 제기하고, 동의하지 않으면 요약에 밝히세요.",
+        "task_blind": "과제: 1) 결함 유형과 위치, 2) 심각도 ({severities}), 3) 추정 원인, 4) 권장 조치. "
+        "이미지만 보고 판단하세요.",
         "boxes": '보이는 결함마다 "label", "image" ("ct" 또는 "rgb"), "box_2d" ({order}, 원본 '
         "이미지 기준 0-1000 격자; 오버레이 아님)를 가진 박스를 추가하세요.",
+        "verdict_task": "다음도 답하세요: verdict ({verdicts}: internal = 내부, CT 단면에서 보임; "
+        "external = 외관, 사진에서 보임; composite = 둘 다)와 신뢰도(confidence, 0-1); ct_class "
+        "({ct_classes}, CT 단면이 없으면 none)와 rgb_class ({rgb_classes}, 사진이 없으면 none), 각각 신뢰도 0-1.",
         "language": "모든 텍스트 필드는 한국어로 작성하세요. defect_type과 severity 값만 영어 키워드를 쓰세요.",
         "answer": "JSON 객체 하나로만 답하세요. 키: {keys}.",
     },
@@ -222,8 +242,11 @@ def build_prompt(request: FindingRequest, box_format: str = BOX_YXYX_1000) -> st
     lines += [text["evidence"], *evidence] if evidence else [text["no_evidence"]]
     lines += [
         text["expected"],
-        text["task"].format(severities="|".join(SEVERITIES)),
+        text["task" if evidence else "task_blind"].format(severities="|".join(SEVERITIES)),
         text["boxes"].format(order=_ORDER[box_format]),
+        text["verdict_task"].format(
+            verdicts="|".join(VERDICTS), ct_classes="|".join(CT_CLASSES), rgb_classes="|".join(RGB_CLASSES)
+        ),
         text["language"],
         text["answer"].format(keys=", ".join(FINDING_SCHEMA["properties"])),
     ]

@@ -137,6 +137,7 @@ def app_env(shipped, tmp_path, monkeypatch) -> dict[str, Path]:
     monkeypatch.setenv("INSPECTOR_ASSETS_DIR", str(shipped["assets"]))
     monkeypatch.setenv("INSPECTOR_DOCS_DIR", str(shipped["docs"]))
     monkeypatch.setenv("INSPECTOR_DB_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("INSPECTOR_CACHE_DIR", str(tmp_path / "cache"))
     return {**shipped, "db": db}
 
 

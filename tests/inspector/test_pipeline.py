@@ -126,16 +126,52 @@ def test_run_inspection_returns_the_contract_with_offline_backends(inspector):
     result = run_inspection(inspector, request, on_update=lambda stage, r: stages.append((stage, r)))
     assert set(result) == CONTRACT_KEYS
     assert result["verdict"] == "composite_defect"
-    assert set(result["vlm"]) == {"backend", "available", "finding", "error", "latency_ms"}
-    assert set(result["vlg"]) == {"backend", "available", "boxes", "error", "latency_ms"}
+    assert set(result["vlm"]) == {"backend", "available", "finding", "error", "latency_ms", "mode"}
+    assert set(result["vlg"]) == {
+        "backend", "available", "boxes", "error", "latency_ms", "verdict", "confidence", "threshold"
+    }
     assert result["vlm"]["available"] and result["vlm"]["error"] is None
     assert result["vlm"]["finding"]["defect_detected"] is True
+    assert result["vlm"]["finding"]["verdict"] == "composite_defect" and result["vlm"]["mode"] == "evidence"
+    assert result["vlg"]["verdict"] == "composite_defect" and 0 < result["vlg"]["confidence"] <= 1
     assert (
         stages[0][0] == "verdict"
         and stages[0][1]["vlm"] is None
         and stages[0][1]["verdict"] == "composite_defect"
     )
     assert sorted(s for s, _ in stages[1:]) == ["vlg", "vlm"]
+
+
+def test_blind_mode_keeps_the_evidence_from_models_but_not_from_the_offline_writer(inspector, monkeypatch):
+    from models.vlm.base import VLMBackend
+    from models.vlm.registry import _VLMS
+
+    seen = []
+
+    class Recorder(VLMBackend):
+        name = "test_recorder"
+
+        def _check_availability(self):
+            from models.vlm.base import Availability
+
+            return Availability(True)
+
+        def _generate(self, request):
+            seen.append(request)
+            return {"defect_detected": False, "defect_type": "none", "location": "", "boxes": [],
+                    "severity": "low", "probable_cause": "", "recommended_action": "", "summary": "ok"}
+
+    monkeypatch.setitem(_VLMS, "test_recorder", Recorder)
+    request = InspectionRequest(ct=CT_DEFECT, rgb=RGB_DEFECT, battery_type="cell", axis="x")
+    result = run_inspection(inspector, request, vlm="test_recorder", vlg="none", vlm_mode="blind")
+    assert result["vlm"]["mode"] == "blind" and result["vlm"]["finding"]["verdict"] == "normal"
+    (sent,) = seen
+    assert sent.evidence == {} and sent.ct_attention is None and sent.ct_overlay is None
+    assert sent.battery_type == "cell" and sent.ct_image is not None
+    result = run_inspection(inspector, request, vlm="test_recorder", vlg="none", vlm_mode="evidence")
+    assert seen[1].evidence["verdict"] == "composite_defect" and result["vlm"]["mode"] == "evidence"
+    writer = run_inspection(inspector, request, vlm="findings_writer", vlg="none", vlm_mode="blind")
+    assert writer["vlm"]["mode"] == "evidence" and writer["vlm"]["finding"]["verdict"] == "composite_defect"
 
 
 def test_slow_backend_times_out_without_delaying_or_changing_the_verdict(inspector):

@@ -33,7 +33,16 @@ def test_composite_defect_in_english(writer):
         "recommended_action",
         "summary",
         "language",
+        "verdict",
+        "confidence",
+        "ct_class",
+        "ct_class_confidence",
+        "rgb_class",
+        "rgb_class_confidence",
     }
+    assert data["verdict"] == "composite_defect" and 0.0 < data["confidence"] <= 1.0
+    assert data["ct_class"] == "cell_porosity" and data["ct_class_confidence"] == 0.94
+    assert data["rgb_class"] == "scratch"
     assert data["defect_detected"] is True
     assert data["language"] == "en"
     assert "porosity" in data["defect_type"]
