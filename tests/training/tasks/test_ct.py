@@ -273,3 +273,16 @@ def test_several_data_folders_only_for_ct(tiny_dataset, tmp_path, capsys):
         ["evaluate", "rgb", "--checkpoint", "x.safetensors", "--data", str(tiny_dataset), "--data", str(tiny_dataset), "--json", str(tmp_path / "o.json")]
     )
     assert code != 0 and "takes one --data folder" in capsys.readouterr().err
+
+
+def test_warm_start_from_a_checkpoint_with_review_statistics(trained_run, tiny_dataset, tmp_path):
+    config = tmp_path / "warm.yaml"
+    config.write_text(
+        TINY_CONFIG.replace(
+            "model: {architecture: resnet18}",
+            f"model: {{architecture: resnet18, init_from: '{trained_run / 'best.safetensors'}'}}",
+        ).replace("epochs: 2", "epochs: 1")
+    )
+    out = tmp_path / "warm_run"
+    assert cli(["train", "ct", "--config", str(config), "--data", str(tiny_dataset), "--out", str(out)]) == 0
+    assert load_card(out / "best")["review"]["ood_threshold"] > 0

@@ -10,6 +10,7 @@ import numpy as np
 from torch.utils.data import Dataset, Subset
 
 from core.checkpoint import load_checkpoint, load_state_dict_strict, save_checkpoint, update_card
+from inspector.review import split_review_state
 from training.fingerprint import dataset_fingerprint
 from training.loop import FitSummary, Trainer, seed_everything
 from training.metrics.calibration import (
@@ -60,6 +61,7 @@ def train(config: CTConfig, data_dir: str | Path | Sequence[str | Path], out_dir
         state_dict, card = load_checkpoint(
             config.model.init_from, task="ct", architecture=config.model.architecture
         )
+        state_dict, _ = split_review_state(state_dict)  # the old density does not fit the new model
         load_state_dict_strict(model, state_dict, card)
         log.info("warm start from %s", config.model.init_from)
     loss_fn = build_loss(config.loss, counts)
