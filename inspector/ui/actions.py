@@ -12,7 +12,7 @@ import numpy as np
 from core.errors import InspectorError
 from core.imageio import load_image
 from inspector.drawing import draw_boxes, png_bytes, side_by_side
-from inspector.pipeline import InspectionRequest
+from inspector.pipeline import InspectionRequest, Thresholds
 from inspector.ui import resources
 from inspector.ui.catalog import checkpoints_dir
 from inspector.ui.runner import InspectionJob, start_inspection
@@ -50,12 +50,23 @@ class PendingInspection:
 
 
 def load_shared(settings: UISettings) -> resources.SharedInspector:
-    """The process-wide inspector for these settings (loaded on first use, then cached)."""
+    """The process-wide inspector of the chosen checkpoint (loaded on first use, then cached).
+
+    Only the checkpoint picks the cached instance; thresholds and policy go with each request
+    (:func:`thresholds`), so no session can evict or reload the models of the others.
+    """
     folder = checkpoints_dir()
     ct_checkpoint = str(folder / f"{settings.ct_model}.safetensors") if settings.ct_model else None
-    return resources.shared_inspector(
-        str(folder), ct_checkpoint, settings.ct_threshold, settings.rgb_threshold, settings.policy
-    )
+    return resources.shared_inspector(str(folder), ct_checkpoint)
+
+
+def thresholds(settings: UISettings) -> Thresholds:
+    """The session's CT/RGB thresholds and policy as per-request :class:`Thresholds`.
+
+    Raises:
+        ConfigError: a threshold out of range.
+    """
+    return Thresholds(ct=settings.ct_threshold, rgb=settings.rgb_threshold, policy=settings.policy)
 
 
 def decode(source: str | Path | bytes | IO[bytes] | None, modality: str, name: str | None = None) -> Any:
@@ -109,7 +120,9 @@ def run_inspection_for_session(
 
     return start_inspection(
         shared.inspector,
-        InspectionRequest(ct=ct, rgb=rgb, battery_type=battery_type, axis=axis, lang=lang),
+        InspectionRequest(
+            ct=ct, rgb=rgb, battery_type=battery_type, axis=axis, lang=lang, thresholds=thresholds(settings)
+        ),
         vlm=None if settings.vlm == NONE_BACKEND else settings.vlm,
         vlg=None if settings.vlg == NONE_BACKEND else settings.vlg,
         timeouts={"vlm": settings.timeout_s, "vlg": settings.timeout_s},
