@@ -93,6 +93,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "CT 또는 RGB 이미지를 하나 이상 선택하세요.",
         "en": "Choose at least one CT or RGB image.",
     },
+    "inspect.upload_missing": {
+        "ko": "{modality} 이미지 '{name}'이(가) 검사 요청에 들어가지 않았습니다 (업로드 중이거나 바뀌었습니다). "
+        "업로드가 끝난 것을 확인하고 다시 실행하세요. 검사는 실행되지 않았습니다.",
+        "en": "The {modality} image '{name}' is not in the inspection request (still uploading or just "
+        "changed). Check that the upload has finished and press Run again; nothing was inspected.",
+    },
     "inspect.status_running": {"ko": "검사 중…", "en": "Inspecting…"},
     "inspect.status_loading": {"ko": "이미지 확인 중", "en": "Validating images"},
     "inspect.status_models": {"ko": "모델 준비 중", "en": "Loading models"},

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from core.errors import InspectorError
+from core.errors import InputError, InspectorError
 from core.imageio import load_image
 from inspector.drawing import draw_boxes, png_bytes, side_by_side
 from inspector.pipeline import InspectionRequest, Thresholds
@@ -37,7 +37,12 @@ class PendingInspection:
     lang: str
 
     def run(self) -> InspectionJob:
-        """Inspect (see :func:`run_inspection_for_session`)."""
+        """Inspect (see :func:`run_inspection_for_session`).
+
+        Raises:
+            InputError: an image the operator gave is missing from the request.
+        """
+        check_complete(self.ct, self.rgb, self.inputs)
         return run_inspection_for_session(
             self.ct,
             self.rgb,
@@ -47,6 +52,28 @@ class PendingInspection:
             lang=self.lang,
             inputs=self.inputs,
         )
+
+
+def check_complete(ct: Any, rgb: Any, inputs: dict[str, Any]) -> None:
+    """Refuse a request that carries fewer images than the operator gave.
+
+    ``inputs`` names the files chosen (``{"ct": name, "rgb": name}``); every named side must
+    have its decoded image, so an inspection never silently runs on the CT alone.
+
+    Raises:
+        InputError: a named image is missing from the request.
+    """
+    for side, image in (("ct", ct), ("rgb", rgb)):
+        if inputs.get(side) and image is None:
+            raise InputError(
+                f"The {side.upper()} image {safe_name(inputs[side])!r} is missing from the inspection "
+                "request; nothing was inspected. Press Run again."
+            )
+
+
+def safe_name(name: Any) -> str:
+    """A file name fit for a one-line message: control characters shown as ``?``."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(name))
 
 
 def load_shared(settings: UISettings) -> resources.SharedInspector:
@@ -95,6 +122,7 @@ def run_inspection_for_session(
     Raises:
         InputError, CheckpointError: bad input or a missing model.
     """
+    check_complete(ct, rgb, inputs)
     shared = load_shared(settings)
     store = _store()
 
