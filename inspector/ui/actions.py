@@ -23,7 +23,8 @@ log = logging.getLogger(__name__)
 #: Largest accepted image upload (also enforced by the uploaders and .streamlit/config.toml).
 MAX_IMAGE_MB = 25
 MAX_IMAGE_BYTES = MAX_IMAGE_MB * 1024 * 1024
-IMAGE_TYPES: list[str] = ["png", "jpg", "jpeg", "tif", "tiff", "dcm", "bmp", "webp"]
+#: Accepted by the uploaders; GIF too, so that the decoder can say why it is refused.
+IMAGE_TYPES: list[str] = ["png", "jpg", "jpeg", "tif", "tiff", "dcm", "bmp", "webp", "gif"]
 
 
 @dataclass

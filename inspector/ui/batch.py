@@ -25,7 +25,7 @@ from core.imageio import load_image
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".bmp", ".webp")
+IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".bmp", ".webp", ".gif")
 MAX_ITEMS = 500
 #: Image files one batch may hold (a CT and an RGB file per battery), archives included.
 MAX_FILES = 2 * MAX_ITEMS
