@@ -432,7 +432,7 @@ def _first_number(value) -> float:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    text = _OBJECT_REPR.sub("the data", text)  # "<_io.BytesIO object at 0x7f...>" says nothing
+    text = _OBJECT_REPR.sub("", text).strip()  # "<_io.BytesIO object at 0x7f...>" says nothing
     return safe_label(text, 200) or type(exc).__name__
 
 
