@@ -1,11 +1,13 @@
 """Batch page: many images or a ZIP in, a table of verdicts with a progress bar, CSV out."""
 
+import logging
+
 import pandas as pd
 import streamlit as st
 
 from core.errors import InspectorError
 from inspector.i18n import verdict_label
-from inspector.ui import actions, batch, state
+from inspector.ui import actions, auth, batch, resources, state
 from inspector.ui.state import t
 
 
@@ -77,6 +79,12 @@ def _run(files, battery_type: str, axis: str) -> None:
         ),
     )
     st.session_state[state.BATCH_KEY] = rows
+    try:
+        detail = actions.audit_detail(shared.inspector, {"items": len(items)}, chosen, state.settings())
+        detail.update(battery_type=battery_type, axis=axis, failed=sum(1 for r in rows if r["error"]))
+        resources.history_store().audit(auth.session_user().username, "batch", detail)
+    except Exception:  # the batch result matters more than its audit row; the log says why
+        logging.getLogger(__name__).exception("could not write the audit row of a batch")
 
 
 def _table(rows: list[dict]) -> None:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.errors import InspectorError
 from inspector.drawing import to_rgb_uint8
-from inspector.ui import actions, navigation, resources, state
+from inspector.ui import actions, auth, navigation, resources, state
 from inspector.ui.catalog import Sample, checkpoints_dir, list_cards, list_samples
 from inspector.ui.guard import page_guard
 from inspector.ui.state import t
@@ -115,7 +115,8 @@ def _submit(samples: list[Sample]) -> None:
     except InspectorError as exc:
         st.session_state[NOTICE_KEY] = ("error", str(exc))
         return
-    state.set_pending(actions.PendingInspection(ct, rgb, inputs, state.settings(), state.lang()))
+    user = auth.session_user().username
+    state.set_pending(actions.PendingInspection(ct, rgb, inputs, state.settings(), state.lang(), user))
     log.info("inspection requested: %s", inputs)
     navigation.switch_to("summary")
 

@@ -36,6 +36,7 @@ class PendingInspection:
     inputs: dict[str, Any]
     settings: UISettings
     lang: str
+    user: str = "local"
 
     def run(self) -> InspectionJob:
         """Inspect (see :func:`run_inspection_for_session`).
@@ -52,6 +53,7 @@ class PendingInspection:
             settings=self.settings,
             lang=self.lang,
             inputs=self.inputs,
+            user=self.user,
         )
 
 
@@ -117,8 +119,12 @@ def run_inspection_for_session(
     settings: UISettings,
     lang: str,
     inputs: dict[str, Any],
+    user: str = "local",
 ) -> InspectionJob:
     """Inspect decoded images: the verdict now, VLM/VLG in the background, stored in the history.
+
+    The history row carries ``user``, and an audit row records who inspected which files with
+    which models, thresholds and backends.
 
     Raises:
         InputError, CheckpointError: bad input or a missing model.
@@ -126,6 +132,7 @@ def run_inspection_for_session(
     check_complete(ct, rgb, inputs)
     shared = load_shared(settings)
     store = _store()
+    chosen = thresholds(settings)
 
     def on_verdict(job: InspectionJob) -> None:
         if store is None:
@@ -136,9 +143,14 @@ def run_inspection_for_session(
                 ct_name=inputs.get("ct"),
                 rgb_name=inputs.get("rgb"),
                 thumbnail=thumbnail(job),
+                user=user,
             )
         except Exception:
             log.exception("could not store the inspection in the history")
+        try:
+            store.audit(user, "inspect", audit_detail(shared.inspector, inputs, chosen, settings, job))
+        except Exception:
+            log.exception("could not write the audit row of inspection #%s", job.history_id)
 
     def on_complete(job: InspectionJob) -> None:
         if store is not None and job.history_id is not None:
@@ -150,7 +162,7 @@ def run_inspection_for_session(
     return start_inspection(
         shared.inspector,
         InspectionRequest(
-            ct=ct, rgb=rgb, battery_type=battery_type, axis=axis, lang=lang, thresholds=thresholds(settings)
+            ct=ct, rgb=rgb, battery_type=battery_type, axis=axis, lang=lang, thresholds=chosen
         ),
         vlm=None if settings.vlm == NONE_BACKEND else settings.vlm,
         vlg=None if settings.vlg == NONE_BACKEND else settings.vlg,
@@ -161,6 +173,28 @@ def run_inspection_for_session(
         on_verdict=on_verdict,
         on_complete=on_complete,
     )
+
+
+def audit_detail(
+    inspector: Any, inputs: dict[str, Any], chosen: Thresholds, settings: UISettings, job: Any = None
+) -> dict[str, Any]:
+    """What an audit row says about one inspection: files, models, thresholds, backends, result."""
+    models = {
+        side: Path(predictor.source).name if getattr(predictor, "source", None) else None
+        for side, predictor in (getattr(inspector, "predictors", None) or {}).items()
+        if predictor is not None
+    }
+    detail: dict[str, Any] = {
+        "inputs": dict(inputs),
+        "models": models,
+        "thresholds": chosen.to_dict(),
+        "vlm": settings.vlm,
+        "vlg": settings.vlg,
+        "vlm_mode": settings.vlm_mode,
+    }
+    if job is not None:
+        detail.update(history_id=job.history_id, verdict=job.inspection.get("verdict"))
+    return detail
 
 
 def thumbnail(job: InspectionJob, height: int = 160) -> bytes | None:
