@@ -1,7 +1,8 @@
 """The battery inspection app: ``streamlit run app.py`` (or ``make run``).
 
-This file only wires the app together: page setup, the navigation between the pages in
-``pages/`` and the sidebar (language, advanced settings). Every page body runs inside
+This file only wires the app together: page setup, the login (only with a login config, see
+:mod:`inspector.ui.auth`), the navigation between the pages in ``pages/`` and the sidebar
+(language; advanced settings for engineers and in local single-user mode). Every page body runs inside
 :func:`inspector.ui.guard.page_guard`, so no traceback ever reaches the browser.
 """
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.redact import install_log_redaction
-from inspector.ui import navigation, sidebar
+from inspector.ui import auth, navigation, sidebar
 from inspector.ui.guard import page_guard
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -20,8 +21,16 @@ install_log_redaction()
 st.set_page_config(page_title="Battery Inspection AI", page_icon="🔋", layout="wide")
 
 sidebar.render_language()
+user = None
+with page_guard():
+    user = auth.current_user()
+if user is None:
+    st.stop()
 current_page = st.navigation(navigation.build(Path(__file__).resolve().parent / "pages"))
 with page_guard():
-    sidebar.render_advanced()
+    if user.is_engineer:
+        sidebar.render_advanced()
+    else:
+        sidebar.apply_defaults()
 with page_guard():
     current_page.run()

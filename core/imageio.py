@@ -20,6 +20,7 @@ import io
 import logging
 import numbers
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,9 +126,11 @@ def load_image(
     if modality not in ("ct", "rgb"):
         raise InputError(f"unknown modality {modality!r}; expected 'ct' or 'rgb'.")
     limits = ImageLimits(max_bytes=max_bytes, max_pixels=max_pixels, min_side=min_side)
-    label = name or _source_name(source)
+    label = safe_label(name or _source_name(source))
     data = _read_bytes(source, label, limits.max_bytes)
     kind = sniff_format(data)
+    if kind is None and data[:6] in (b"GIF87a", b"GIF89a"):
+        raise InputError(_gif_reason(data, label))
     if kind is None:
         raise InputError(
             f"{label} is not a supported image type (supported: {', '.join(SUPPORTED_FORMATS)})."
@@ -185,6 +188,30 @@ def sniff_format(data: bytes) -> str | None:
 # reading
 
 
+def safe_label(text: str, limit: int = 120) -> str:
+    """A file name fit for a one-line message: control characters (newlines, tabs, escapes)
+    shown as ``?``, and at most ``limit`` characters."""
+    clean = "".join(ch if ch.isprintable() else "?" for ch in str(text))
+    return clean if len(clean) <= limit else clean[: limit - 3] + "..."
+
+
+def _gif_reason(data: bytes, label: str) -> str:
+    """Why a GIF is refused: animated (several frames, which one?) or not a scan format at all."""
+    frames = 1
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            frames = int(getattr(image, "n_frames", 1))
+    except Exception:  # a broken GIF is refused all the same
+        log.debug("cannot count the frames of %s", label, exc_info=True)
+    supported = ", ".join(SUPPORTED_FORMATS)
+    if frames > 1:
+        return (
+            f"{label} is an animated GIF ({frames} frames); an inspection needs one still image "
+            f"(save the frame to inspect as {supported})."
+        )
+    return f"{label} is a GIF, which is not accepted for inspection (palette-reduced); use {supported}."
+
+
 def _source_name(source: ImageSource) -> str:
     if isinstance(source, (str, os.PathLike)):
         return Path(source).name or str(source)
@@ -224,6 +251,9 @@ def _read_bytes(source: ImageSource, label: str, max_bytes: int) -> bytes:
     return data
 
 
+_OBJECT_REPR = re.compile(r"<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
+
 def _mb(n: int) -> str:
     return f"{n / (1024 * 1024):.1f} MB"
 
@@ -255,6 +285,12 @@ def _pil_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
+            frames = int(getattr(image, "n_frames", 1) or 1)
+            if frames > 1 and image.format in ("PNG", "WEBP"):
+                raise InputError(
+                    f"{label} is an animated {image.format} ({frames} frames); an inspection needs "
+                    "one still image (save the frame to inspect on its own)."
+                )
             _check_size(*image.size, label, limits)
             if max(image.size) > MAX_WORKING_SIDE:
                 # JPEG decodes straight at a reduced scale; the rest is reduced right after
@@ -329,7 +365,11 @@ def _dicom_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
 
     try:
         ds = pydicom.dcmread(io.BytesIO(data))
+        if not any(key in ds for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+            raise InputError(f"{label} is a DICOM file without pixel data (not an image).")
         rows, cols = int(ds.Rows), int(ds.Columns)
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(f"{label} is not a readable DICOM image ({_reason(exc)}).") from exc
     _check_size(cols, rows, label, limits)
@@ -392,7 +432,8 @@ def _first_number(value) -> float:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return text or type(exc).__name__
+    text = _OBJECT_REPR.sub("", text).strip()  # "<_io.BytesIO object at 0x7f...>" says nothing
+    return safe_label(text, 200) or type(exc).__name__
 
 
 # --------------------------------------------------------------------------------------------------

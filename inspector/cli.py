@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def one_line(text: str) -> str:
+    """``text`` as one line: line breaks become spaces, other control characters ``?``."""
+    flat = " ".join(str(text).splitlines())
+    return "".join(ch if ch.isprintable() else "?" for ch in flat)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the process exit status. Never lets a traceback reach the user."""
     parser = build_parser()
@@ -68,12 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except InspectorError as exc:
-        print(f"error: {redact(exc)}", file=sys.stderr)
+        print(f"error: {one_line(redact(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # last resort: one line for the user, the traceback in debug logs
         log.debug("unhandled error", exc_info=True)
-        print(f"error: {type(exc).__name__}: {redact(exc)}", file=sys.stderr)
+        print(f"error: {type(exc).__name__}: {one_line(redact(exc))}", file=sys.stderr)
         return 1

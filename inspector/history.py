@@ -3,7 +3,13 @@
 SQLite (``history.db`` in the working directory) is the default; set ``INSPECTOR_DB_URL`` to
 any SQLAlchemy URL to use another database, e.g. ``postgresql://user:pass@host/db`` (served by
 the psycopg 3 driver from ``requirements.txt``): the schema only uses portable column types. Each row keeps the full inspection JSON, a small
-PNG thumbnail and a few indexed columns to filter on.
+PNG thumbnail and a few indexed columns to filter on, among them the ``user`` who inspected.
+
+A second table, ``audit_log``, keeps one row per action (who inspected what, with which models
+and thresholds); rows are only ever added.
+
+Databases written before the ``user`` column existed keep working: the column is added when
+the store opens them (their old rows have no user).
 """
 
 from __future__ import annotations
@@ -14,7 +20,18 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, Integer, LargeBinary, String, create_engine, select
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Integer,
+    LargeBinary,
+    String,
+    create_engine,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -47,6 +64,30 @@ class InspectionRow(_Base):
     rgb_score: Mapped[float | None] = mapped_column(Float, nullable=True)
     inspection: Mapped[dict[str, Any]] = mapped_column(JSON)
     thumbnail: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    user: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+
+
+class AuditRow(_Base):
+    """One audited action: who did what, with which models and settings."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created: Mapped[datetime] = mapped_column(DateTime, index=True)  # naive UTC
+    user: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+@dataclass
+class AuditRecord:
+    """An audit row as plain data."""
+
+    id: int
+    created: datetime
+    user: str
+    action: str
+    detail: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -63,6 +104,7 @@ class HistoryRecord:
     rgb_score: float | None
     inspection: dict[str, Any]
     thumbnail: bytes | None
+    user: str | None = None
 
     @classmethod
     def from_row(cls, row: InspectionRow) -> HistoryRecord:
@@ -77,6 +119,7 @@ class HistoryRecord:
             rgb_score=row.rgb_score,
             inspection=dict(row.inspection),
             thumbnail=row.thumbnail,
+            user=row.user,
         )
 
 
@@ -103,6 +146,7 @@ class HistoryStore:
         self.engine = _make_engine(self.url)
         try:
             _Base.metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except SQLAlchemyError as exc:
             raise ConfigError(
                 f"cannot open the history database {self.safe_url}: {exc.__class__.__name__}"
@@ -121,9 +165,10 @@ class HistoryStore:
         rgb_name: str | None = None,
         thumbnail: bytes | None = None,
         created: datetime | None = None,
+        user: str | None = None,
     ) -> int:
-        """Store one inspection and return its id."""
-        row = InspectionRow(created=_utc_naive(created), inspection=inspection, thumbnail=thumbnail)
+        """Store one inspection (by ``user``, if known) and return its id."""
+        row = InspectionRow(created=_utc_naive(created), inspection=inspection, thumbnail=thumbnail, user=user)
         _fill_columns(row, inspection)
         row.ct_name, row.rgb_name = ct_name, rgb_name
         with Session(self.engine) as session, session.begin():
@@ -163,6 +208,7 @@ class HistoryStore:
         name_contains: str | None = None,
         min_confidence: float | None = None,
         since: datetime | None = None,
+        user: str | None = None,
         limit: int = 200,
     ) -> list[HistoryRecord]:
         """Stored inspections, newest first, filtered by every argument given.
@@ -172,9 +218,12 @@ class HistoryStore:
             name_contains: case-insensitive substring of the CT or RGB file name.
             min_confidence: keep inspections at least this confident.
             since: keep inspections created at or after this time.
+            user: keep only this user's inspections (``None`` keeps everyone's).
             limit: at most this many records.
         """
         stmt = select(InspectionRow)
+        if user is not None:
+            stmt = stmt.where(InspectionRow.user == user)
         if verdicts:
             stmt = stmt.where(InspectionRow.verdict.in_(verdicts))
         if name_contains:
@@ -187,6 +236,25 @@ class HistoryStore:
         stmt = stmt.order_by(InspectionRow.created.desc(), InspectionRow.id.desc()).limit(limit)
         with Session(self.engine) as session:
             return [HistoryRecord.from_row(row) for row in session.scalars(stmt)]
+
+    def audit(self, user: str, action: str, detail: dict[str, Any], created: datetime | None = None) -> int:
+        """Append one audit row (``detail``: what, with which models and thresholds); its id."""
+        row = AuditRow(created=_utc_naive(created), user=user, action=action, detail=detail)
+        with Session(self.engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            return int(row.id)
+
+    def audit_log(self, *, user: str | None = None, limit: int = 200) -> list[AuditRecord]:
+        """Audit rows, newest first (only ``user``'s if given)."""
+        stmt = select(AuditRow)
+        if user is not None:
+            stmt = stmt.where(AuditRow.user == user)
+        stmt = stmt.order_by(AuditRow.created.desc(), AuditRow.id.desc()).limit(limit)
+        with Session(self.engine) as session:
+            return [
+                AuditRecord(r.id, r.created, r.user, r.action, dict(r.detail)) for r in session.scalars(stmt)
+            ]
 
     def delete(self, record_id: int) -> None:
         """Remove one stored inspection (no error if it does not exist)."""
@@ -212,6 +280,35 @@ def _make_engine(url: str) -> Engine:
         raise ConfigError(
             f"the database driver for {url.split(':', 1)[0]} is not installed ({exc.name})"
         ) from exc
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Add the columns a database written by an older version lacks (``create_all`` only
+    creates missing tables). New columns are nullable, so old rows stay valid."""
+    present = {c["name"] for c in inspect(engine).get_columns(InspectionRow.__tablename__)}
+    for column in InspectionRow.__table__.columns:
+        if column.name in present:
+            continue
+        if not column.nullable:
+            raise ConfigError(f"the history database lacks the required column {column.name!r}")
+        preparer = engine.dialect.identifier_preparer
+        kind = column.type.compile(dialect=engine.dialect)
+        log.info("history database: adding the missing column %s", column.name)
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    f"ALTER TABLE {preparer.quote(InspectionRow.__tablename__)} "
+                    f"ADD COLUMN {preparer.quote(column.name)} {kind}"
+                )
+            )
+            if column.index:
+                name = f"ix_{InspectionRow.__tablename__}_{column.name}"
+                connection.execute(
+                    text(
+                        f"CREATE INDEX IF NOT EXISTS {preparer.quote(name)} ON "
+                        f"{preparer.quote(InspectionRow.__tablename__)} ({preparer.quote(column.name)})"
+                    )
+                )
 
 
 def _utc_naive(moment: datetime | None) -> datetime:

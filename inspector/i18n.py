@@ -22,6 +22,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "ko": "예기치 않은 오류가 발생했습니다: {error}. 앱은 계속 사용할 수 있습니다.",
         "en": "An unexpected error occurred: {error}. The app is still usable.",
     },
+    "auth.prompt": {"ko": "검사하려면 로그인하세요.", "en": "Log in to inspect."},
+    "auth.failed": {"ko": "사용자 이름 또는 비밀번호가 올바르지 않습니다.", "en": "Wrong user name or password."},
+    "auth.signed_in": {"ko": "로그인: {name} ({role})", "en": "Signed in: {name} ({role})"},
+    "auth.logout": {"ko": "로그아웃", "en": "Log out"},
+    "auth.role_operator": {"ko": "작업자", "en": "operator"},
+    "auth.role_engineer": {"ko": "엔지니어", "en": "engineer"},
+    "history.col_user": {"ko": "사용자", "en": "User"},
     "page.inspect": {"ko": "검사", "en": "Inspect"},
     "page.summary": {"ko": "결과 요약", "en": "Summary"},
     "page.detail": {"ko": "상세 분석", "en": "Detail"},
@@ -92,6 +99,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "inspect.need_image": {
         "ko": "CT 또는 RGB 이미지를 하나 이상 선택하세요.",
         "en": "Choose at least one CT or RGB image.",
+    },
+    "inspect.upload_missing": {
+        "ko": "{modality} 이미지 '{name}'이(가) 검사 요청에 들어가지 않았습니다 (업로드 중이거나 바뀌었습니다). "
+        "업로드가 끝난 것을 확인하고 다시 실행하세요. 검사는 실행되지 않았습니다.",
+        "en": "The {modality} image '{name}' is not in the inspection request (still uploading or just "
+        "changed). Check that the upload has finished and press Run again; nothing was inspected.",
     },
     "inspect.status_running": {"ko": "검사 중…", "en": "Inspecting…"},
     "inspect.status_loading": {"ko": "이미지 확인 중", "en": "Validating images"},

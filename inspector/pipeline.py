@@ -19,6 +19,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -33,9 +34,10 @@ import numpy as np
 from core.errors import CheckpointError, InputError, InspectorError
 from core.imageio import image_info
 from inspector.drawing import overlay_heatmap
+from inspector.executor import BackendPool, shared_pool
 from inspector.predictors import CTPrediction, RGBPrediction, find_default_checkpoint, load_predictor
 from inspector.review import ReviewPolicy, image_quality_reasons
-from inspector.settings import InspectorSettings
+from inspector.settings import InspectorSettings, Thresholds
 from inspector.verdict import Verdict, combine
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ __all__ = [
     "InspectionRequest",
     "Inspector",
     "InspectorSettings",
+    "Thresholds",
     "finding_request",
     "run_inspection",
 ]
@@ -68,6 +71,7 @@ class InspectionRequest:
         battery_type: ``"cell"`` or ``"module"`` (CT metadata).
         axis: ``"x"`` or ``"y"`` (CT metadata).
         lang: Language of the written finding, ``"ko"`` or ``"en"``.
+        thresholds: This request's CT/RGB thresholds and policy (``None``: the inspector's).
     """
 
     ct: np.ndarray | None = None
@@ -75,6 +79,7 @@ class InspectionRequest:
     battery_type: str | None = None
     axis: str | None = None
     lang: str = "en"
+    thresholds: Thresholds | None = None
 
 
 @dataclass
@@ -248,6 +253,7 @@ class Inspector:
         rgb: np.ndarray | None = None,
         battery_type: str | None = None,
         axis: str | None = None,
+        thresholds: Thresholds | None = None,
     ) -> Evidence:
         """Run the models on the images given and combine them into a verdict.
 
@@ -256,6 +262,10 @@ class Inspector:
             rgb: RGB photo (``uint8 [H, W, 3]``) or ``None``.
             battery_type: ``"cell"`` or ``"module"``.
             axis: ``"x"`` or ``"y"``.
+            thresholds: This call's CT/RGB thresholds and verdict policy; a ``None`` field (or
+                ``thresholds=None``) uses the loaded models' and the settings' value. Nothing
+                of it is stored, so concurrent callers with different thresholds share one
+                inspector.
 
         Raises:
             InputError: Neither image is given, or an image/metadata is invalid.
@@ -263,6 +273,7 @@ class Inspector:
         """
         if ct is None and rgb is None:
             raise InputError("give a CT image, an RGB image, or both")
+        thresholds = thresholds or Thresholds()
         timings: dict[str, float] = {}
         start = time.perf_counter()
         ct_pred = rgb_pred = None
@@ -274,14 +285,16 @@ class Inspector:
             image_reasons += image_quality_reasons(rgb, ReviewPolicy(), image_info(rgb), prefix="rgb")
         if ct is not None:
             t = time.perf_counter()
-            ct_pred = self._predictor("ct").predict(ct, battery_type=battery_type, axis=axis)
+            ct_pred = self._predictor("ct").predict(
+                ct, battery_type=battery_type, axis=axis, threshold=thresholds.ct
+            )
             timings["ct"] = (time.perf_counter() - t) * 1000
         if rgb is not None:
             t = time.perf_counter()
-            rgb_pred = self._predictor("rgb").predict(rgb)
+            rgb_pred = self._predictor("rgb").predict(rgb, threshold=thresholds.rgb)
             timings["rgb"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        verdict = combine(ct_pred, rgb_pred, policy=self.settings.policy)
+        verdict = combine(ct_pred, rgb_pred, policy=thresholds.policy or self.settings.policy)
         timings["verdict"] = (time.perf_counter() - t) * 1000
         timings["analyse"] = (time.perf_counter() - start) * 1000
         return Evidence(verdict, ct_pred, rgb_pred, timings, ct, rgb, battery_type, axis, image_reasons)
@@ -370,6 +383,7 @@ def run_inspection(
     on_update: UpdateCallback | None = None,
     evidence: Evidence | None = None,
     vlm_mode: str | None = None,
+    pool: BackendPool | None = None,
 ) -> dict[str, Any]:
     """One full inspection: verdict first, then VLM and VLG in parallel, each with a timeout.
 
@@ -385,6 +399,10 @@ def run_inspection(
         evidence: The result of ``inspector.analyse`` for this request, if the caller already
             has it (it is not recomputed).
         vlm_mode: ``"blind"`` or ``"evidence"``; default: the settings' one.
+        pool: Where the backends run (default: the process-wide :func:`shared_pool`, so the
+            number of backend calls running at once is bounded across sessions). A backend
+            that times out while still queued is cancelled and never runs; one that is running
+            gets its request's cancel event set and is no longer waited for.
 
     Returns:
         The inspection JSON: ``verdict, confidence, ct, rgb, vlm, vlg, timings_ms``.
@@ -403,7 +421,9 @@ def run_inspection(
 
     earlier_ms = 0.0
     if evidence is None:
-        evidence = inspector.analyse(request.ct, request.rgb, request.battery_type, request.axis)
+        evidence = inspector.analyse(
+            request.ct, request.rgb, request.battery_type, request.axis, thresholds=request.thresholds
+        )
     else:
         earlier_ms = evidence.timings_ms.get("analyse", 0.0)
     result = evidence.to_dict()
@@ -421,7 +441,10 @@ def run_inspection(
 
     notify("verdict")
 
+    pool = pool or shared_pool()
     pending: dict[str, float] = {}
+    futures: dict[str, Any] = {}
+    cancels: dict[str, threading.Event] = {}
     statuses: dict[str, dict] = {}
     done: queue.Queue = queue.Queue()
     finding_request = None
@@ -437,14 +460,10 @@ def run_inspection(
                 result[kind] = _empty(kind, name, f"VLM/VLG backends are not available in this build ({exc})")
                 continue
         statuses[kind] = {"available": None, "mode": vlm_mode or settings.vlm_mode}
-        thread = threading.Thread(
-            target=_run_backend,
-            args=(inspector, kind, name, finding_request, statuses[kind], done),
-            name=f"inspector-{kind}-{name}",
-            daemon=True,  # a hung backend must not keep the process alive
-        )
+        cancels[kind] = threading.Event()
+        sent = dataclasses.replace(finding_request, cancel=cancels[kind])
         pending[kind] = time.perf_counter() + float(limits[kind])
-        thread.start()
+        futures[kind] = pool.submit(_run_backend, inspector, kind, name, sent, statuses[kind], done)
 
     while pending:
         wait = max(0.0, min(pending.values()) - time.perf_counter())
@@ -454,10 +473,13 @@ def run_inspection(
             now = time.perf_counter()
             for kind in [k for k, deadline in pending.items() if deadline <= now]:
                 del pending[kind]
+                cancels[kind].set()  # a running backend stops at its next check
+                queued = futures[kind].cancel()  # a queued one never starts
+                reason = " waiting for a free backend slot" if queued else ""
                 result[kind] = _empty(
                     kind,
                     names[kind],
-                    f"{names[kind]} timed out after {limits[kind]:g} s",
+                    f"{names[kind]} timed out after {limits[kind]:g} s{reason}",
                     available=bool(statuses[kind]["available"]),
                 )
                 result[kind]["latency_ms"] = round(float(limits[kind]) * 1000, 1)

@@ -16,7 +16,13 @@ from inspector.verdict import POLICIES
 #: ``blind`` (images + metadata only) or ``evidence`` (also the inspector's maps, scores, verdict).
 VLM_MODES: tuple[str, ...] = ("blind", "evidence")
 
-__all__ = ["CHECKPOINTS_ENV", "DEFAULT_CHECKPOINTS_DIR", "default_checkpoints_dir", "InspectorSettings"]
+__all__ = [
+    "CHECKPOINTS_ENV",
+    "DEFAULT_CHECKPOINTS_DIR",
+    "default_checkpoints_dir",
+    "InspectorSettings",
+    "Thresholds",
+]
 
 #: ``checkpoints/`` of this source tree (where the shipped weights live).
 DEFAULT_CHECKPOINTS_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -108,3 +114,43 @@ class InspectorSettings:
     def replace(self, **changes: Any) -> InspectorSettings:
         """A copy with ``changes`` applied (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Per-request decision settings: they travel with one inspection, never with the models.
+
+    Loaded models are shared by every session, so a user's thresholds must not be part of what
+    is loaded (or cached); they are passed with each call instead.
+
+    Attributes:
+        ct: CT defect-probability threshold, strictly between 0 and 1; ``None`` uses the
+            predictor's (card's) threshold.
+        rgb: RGB anomaly-score threshold (finite); ``None`` uses the card's.
+        policy: ``"or"`` or ``"and"``; ``None`` uses the inspector's settings.
+
+    Raises:
+        ConfigError: A value out of range.
+    """
+
+    ct: float | None = None
+    rgb: float | None = None
+    policy: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.ct is not None:
+            value = float(self.ct)
+            if not (math.isfinite(value) and 0.0 < value < 1.0):
+                raise ConfigError(f"the CT threshold must lie strictly between 0 and 1, got {self.ct!r}")
+            object.__setattr__(self, "ct", value)
+        if self.rgb is not None:
+            value = float(self.rgb)
+            if not math.isfinite(value):
+                raise ConfigError(f"the RGB threshold must be a finite number, got {self.rgb!r}")
+            object.__setattr__(self, "rgb", value)
+        if self.policy is not None and self.policy not in POLICIES:
+            raise ConfigError(f"policy must be one of {', '.join(POLICIES)}, not {self.policy!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"ct": ..., "rgb": ..., "policy": ...}`` (for logs and the audit trail)."""
+        return dataclasses.asdict(self)

@@ -1,10 +1,13 @@
 """Batch page: many images or a ZIP in, a table of verdicts with a progress bar, CSV out."""
 
+import logging
+
 import pandas as pd
 import streamlit as st
 
+from core.errors import InspectorError
 from inspector.i18n import verdict_label
-from inspector.ui import actions, batch, state
+from inspector.ui import actions, auth, batch, resources, state
 from inspector.ui.state import t
 
 
@@ -33,34 +36,55 @@ def main() -> None:
     if st.button(
         t("batch.run"), type="primary", key="batch_run", disabled=not files, icon=":material/play_arrow:"
     ):
-        items = batch.group(batch.expand((f.name, f.getvalue()) for f in files))
-        if not items:
-            st.warning(t("batch.no_files"), icon=":material/warning:")
-            return
-        if len(items) > batch.MAX_ITEMS:
-            st.warning(t("batch.too_many", n=batch.MAX_ITEMS), icon=":material/warning:")
-            items = items[: batch.MAX_ITEMS]
-        shared = actions.load_shared(state.settings())
-        progress = st.progress(0.0, text=t("batch.progress", done=0, total=len(items)))
-
-        def analyse(ct, rgb, battery_type, axis):
-            with shared.lock:
-                return shared.inspector.analyse(ct, rgb, battery_type, axis)
-
-        rows = batch.run_batch(
-            items,
-            analyse,
-            battery_type,
-            axis,
-            on_progress=lambda done, total: progress.progress(
-                done / total, text=t("batch.progress", done=done, total=total)
-            ),
-        )
-        st.session_state[state.BATCH_KEY] = rows
+        try:
+            batch.check_uploads((f.name, f.size) for f in files)  # before reading any of them
+            with batch.batch_slot():
+                _run(files, battery_type, axis)
+        except InspectorError as exc:
+            st.error(str(exc), icon=":material/warning:")
 
     rows = st.session_state.get(state.BATCH_KEY)
     if rows:
         _table(rows)
+
+
+def _run(files, battery_type: str, axis: str) -> None:
+    """Unpack, group and inspect the uploaded files; the rows go to the session.
+
+    Raises:
+        InputError: an archive is refused (see :func:`inspector.ui.batch.expand`).
+    """
+    items = batch.group(batch.expand((f.name, f.getvalue()) for f in files))
+    if not items:
+        st.warning(t("batch.no_files"), icon=":material/warning:")
+        return
+    if len(items) > batch.MAX_ITEMS:
+        st.warning(t("batch.too_many", n=batch.MAX_ITEMS), icon=":material/warning:")
+        items = items[: batch.MAX_ITEMS]
+    shared = actions.load_shared(state.settings())
+    chosen = actions.thresholds(state.settings())
+    progress = st.progress(0.0, text=t("batch.progress", done=0, total=len(items)))
+
+    def analyse(ct, rgb, battery_type, axis):
+        with shared.lock:
+            return shared.inspector.analyse(ct, rgb, battery_type, axis, thresholds=chosen)
+
+    rows = batch.run_batch(
+        items,
+        analyse,
+        battery_type,
+        axis,
+        on_progress=lambda done, total: progress.progress(
+            done / total, text=t("batch.progress", done=done, total=total)
+        ),
+    )
+    st.session_state[state.BATCH_KEY] = rows
+    try:
+        detail = actions.audit_detail(shared.inspector, {"items": len(items)}, chosen, state.settings())
+        detail.update(battery_type=battery_type, axis=axis, failed=sum(1 for r in rows if r["error"]))
+        resources.history_store().audit(auth.session_user().username, "batch", detail)
+    except Exception:  # the batch result matters more than its audit row; the log says why
+        logging.getLogger(__name__).exception("could not write the audit row of a batch")
 
 
 def _table(rows: list[dict]) -> None:

@@ -22,14 +22,16 @@ CACHE_ENV = "INSPECTOR_CACHE_DIR"
 
 
 class _LockedInspector:
-    """The shared inspector with its forward pass serialised (sessions share the models)."""
+    """The shared inspector with its forward pass serialised and this session's thresholds."""
 
-    def __init__(self, shared) -> None:
+    def __init__(self, shared, thresholds) -> None:
         self._shared = shared
+        self._thresholds = thresholds
         self.predictors = shared.inspector.predictors
         self.missing = shared.inspector.missing
 
     def analyse(self, *args, **kwargs):
+        kwargs.setdefault("thresholds", self._thresholds)
         with self._shared.lock:
             return self._shared.inspector.analyse(*args, **kwargs)
 
@@ -62,7 +64,7 @@ def main() -> None:
                 vlgs=chosen_vlgs,
                 vlm_mode=mode,
                 limit=int(limit) or None,
-                inspector=_LockedInspector(shared),
+                inspector=_LockedInspector(shared, actions.thresholds(state.settings())),
                 lang=state.lang(),
                 cache_dir=os.path.join(os.environ.get(CACHE_ENV) or ".inspector_cache", "vlm"),
                 paid_only_if_defect=paid_only,

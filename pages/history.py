@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.errors import InspectorError
 from inspector.i18n import VERDICTS, verdict_label
-from inspector.ui import navigation, resources, state
+from inspector.ui import auth, navigation, resources, state
 from inspector.ui.runner import InspectionJob
 from inspector.ui.state import t
 
@@ -31,8 +31,12 @@ def main() -> None:
     )
     text = middle.text_input(t("history.filter_text"), key="history_text")
     min_confidence = right.slider(t("history.filter_min_conf"), 0.0, 1.0, 0.0, 0.05, key="history_min_conf")
+    user = auth.session_user()
     records = store.query(
-        verdicts=verdicts or None, name_contains=text or None, min_confidence=min_confidence or None
+        verdicts=verdicts or None,
+        name_contains=text or None,
+        min_confidence=min_confidence or None,
+        user=None if user.is_engineer else user.username,  # operators see their own inspections
     )
     st.caption(t("history.count", n=len(records)))
     if not records:
@@ -44,6 +48,7 @@ def main() -> None:
             {
                 "thumbnail": _data_url(r.thumbnail),
                 t("history.col_id"): r.id,
+                t("history.col_user"): r.user or "",
                 t("history.col_time"): r.created.strftime("%Y-%m-%d %H:%M:%S"),
                 t("history.col_verdict"): verdict_label(r.verdict, state.lang())
                 if r.verdict in VERDICTS

@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.errors import InspectorError
 from inspector.drawing import to_rgb_uint8
-from inspector.ui import actions, navigation, resources, state
+from inspector.ui import actions, auth, navigation, resources, state
 from inspector.ui.catalog import Sample, checkpoints_dir, list_cards, list_samples
 from inspector.ui.guard import page_guard
 from inspector.ui.state import t
@@ -23,6 +23,8 @@ SAMPLE_KEY = "inspect_sample"
 BATTERY_KEY = "inspect_battery_type"
 AXIS_KEY = "inspect_axis"
 NOTICE_KEY = "inspect_notice"
+#: What each uploader showed when the page was last drawn: ``{"ct": file_id | None, ...}``.
+SEEN_KEY = "inspect_seen_uploads"
 PREVIEW_SIDE = 256
 
 
@@ -86,6 +88,11 @@ def _submit(samples: list[Sample]) -> None:
     message; switching pages from the callback saves a whole run of this page.
     """
     ct_input, rgb_input, names = _current_inputs(samples)
+    missing = _missing_upload({"ct": ct_input, "rgb": rgb_input})
+    if missing is not None:
+        st.session_state[NOTICE_KEY] = ("error", missing)
+        log.warning("inspection refused: an upload is not in the request (%s)", missing)
+        return
     if ct_input is None and rgb_input is None:
         st.session_state[NOTICE_KEY] = ("warning", t("inspect.need_image"))
         return
@@ -103,9 +110,35 @@ def _submit(samples: list[Sample]) -> None:
         )
         return
     inputs = {**names, "battery_type": st.session_state[BATTERY_KEY], "axis": st.session_state[AXIS_KEY]}
-    state.set_pending(actions.PendingInspection(ct, rgb, inputs, state.settings(), state.lang()))
+    try:
+        actions.check_complete(ct, rgb, inputs)
+    except InspectorError as exc:
+        st.session_state[NOTICE_KEY] = ("error", str(exc))
+        return
+    user = auth.session_user().username
+    state.set_pending(actions.PendingInspection(ct, rgb, inputs, state.settings(), state.lang(), user))
     log.info("inspection requested: %s", inputs)
     navigation.switch_to("summary")
+
+
+def _missing_upload(chosen: dict) -> str | None:
+    """Why the request would hold fewer or other uploads than the page showed, or ``None``.
+
+    The uploaders record what they showed when the page was last drawn (:data:`SEEN_KEY`); a
+    file shown there but absent from (or different in) the request is an upload still in
+    flight or a change racing the click: refuse rather than inspect fewer images.
+    """
+    if st.session_state.get(SOURCE_KEY, "upload") != "upload":
+        return None
+    seen = st.session_state.get(SEEN_KEY) or {}
+    for modality in ("ct", "rgb"):
+        shown = seen.get(modality)
+        if shown is None:
+            continue
+        current = chosen.get(modality)
+        if current is None or getattr(current, "file_id", None) != shown[0]:
+            return t("inspect.upload_missing", modality=modality.upper(), name=actions.safe_name(shown[1]))
+    return None
 
 
 def _current_inputs(samples: list[Sample]) -> tuple:
@@ -130,6 +163,7 @@ def _warm_up() -> None:
 
 def _uploads() -> None:
     columns = st.columns(2)
+    seen: dict = {}
     for column, modality in zip(columns, ("ct", "rgb")):
         upload = column.file_uploader(
             t(f"inspect.{modality}_upload"),
@@ -137,9 +171,11 @@ def _uploads() -> None:
             key=f"upload_{modality}",
             max_upload_size=actions.MAX_IMAGE_MB,
         )
+        seen[modality] = None if upload is None else (upload.file_id, upload.name)
         if upload is not None:
             with column:
                 _show_preview(upload.getvalue(), modality, upload.name)
+    st.session_state[SEEN_KEY] = seen
 
 
 def _sample(samples: list[Sample]) -> None:

@@ -115,14 +115,20 @@ class AnomalyDetector:
             )
         return anomaly_scores(errors, self.score), gaussian_blur(errors, self.score.smooth_sigma)
 
-    def predict(self, image: np.ndarray) -> dict[str, Any]:
+    def predict(self, image: np.ndarray, threshold: float | None = None) -> dict[str, Any]:
         """Score one uint8 ``H x W x 3`` image.
+
+        Args:
+            image: The photo.
+            threshold: This call's threshold (default: :attr:`threshold`); the detector itself
+                is never changed, so one instance can serve concurrent requests.
 
         Returns:
             ``score``, ``threshold``, ``is_defect``, ``defect_probability`` and ``error_map``: a
             float32 ``H x W`` array at the input image's resolution in ``[0, 1]`` (0.5 = the worst
             pixel error seen on normal validation images).
         """
+        threshold = self.threshold if threshold is None else float(threshold)
         x, windows = self.preprocess(image)
         scores, maps = self.score_tensor(x)
         score = float(scores[0])
@@ -135,9 +141,9 @@ class AnomalyDetector:
         unit = np.clip(emap / scale, 0.0, 1.0).astype(np.float32)
         return {
             "score": score,
-            "threshold": self.threshold,
-            "is_defect": bool(score >= self.threshold),
-            "defect_probability": defect_probability(score, self.threshold, self.score_scale),
+            "threshold": threshold,
+            "is_defect": bool(score >= threshold),
+            "defect_probability": defect_probability(score, threshold, self.score_scale),
             "error_map": unit,
         }
 

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from core.errors import CheckpointError
+from core.errors import CheckpointError, InputError
 from core.preprocessing.intensity import normalise_intensity
 from core.registry import Registry
 
@@ -209,6 +209,22 @@ class Predictor:
             raise CheckpointError(
                 f"{self.task.upper()} threshold must lie strictly between 0 and 1, got {value}"
             )
+        return value
+
+    def threshold_for(self, threshold: float | None) -> float:
+        """The threshold of one call: ``threshold`` if given (validated), else :attr:`threshold`.
+
+        Predictors are shared by every session, so a per-request threshold is passed to
+        :meth:`predict` and never stored on the predictor.
+
+        Raises:
+            InputError: ``threshold`` does not lie strictly between 0 and 1.
+        """
+        if threshold is None:
+            return self.threshold
+        value = float(threshold)
+        if not (np.isfinite(value) and 0.0 < value < 1.0):
+            raise InputError(f"the {self.task.upper()} threshold must lie strictly between 0 and 1, got {threshold}")
         return value
 
     def build_model(self, card: Mapping[str, Any]) -> nn.Module:

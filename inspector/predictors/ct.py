@@ -138,9 +138,9 @@ class CTPredictor(Predictor):
         kwargs.setdefault("in_chans", self.in_chans)
         return create_model(card["architecture"], **kwargs)
 
-    def _choose(self, probabilities: torch.Tensor) -> tuple[bool, int, float]:
+    def _choose(self, probabilities: torch.Tensor, threshold: float) -> tuple[bool, int, float]:
         defect_p = float(probabilities[self.defect_index].sum()) if self.defect_index else 0.0
-        is_defect = defect_p >= self.threshold
+        is_defect = defect_p >= threshold
         group = [i for i in range(len(self.class_names)) if (i in self.defect_index) == is_defect]
         best = max(group, key=lambda i: float(probabilities[i]))
         return is_defect, best, defect_p
@@ -154,7 +154,11 @@ class CTPredictor(Predictor):
         return OutlineCrop().crop(image)
 
     def predict(
-        self, image: np.ndarray, battery_type: str | None = None, axis: str | None = None
+        self,
+        image: np.ndarray,
+        battery_type: str | None = None,
+        axis: str | None = None,
+        threshold: float | None = None,
     ) -> CTPrediction:
         """Classify one CT slice and explain the decision.
 
@@ -162,10 +166,12 @@ class CTPredictor(Predictor):
             image: CT slice, float ``[H, W]`` in ``[0, 1]`` (as :func:`core.imageio.load_image` gives).
             battery_type: ``"cell"`` or ``"module"``.
             axis: ``"x"`` or ``"y"``.
+            threshold: This call's defect-probability threshold (default: :attr:`threshold`).
 
         Raises:
-            InputError: Bad metadata, or a model that needs the metadata gets none.
+            InputError: Bad metadata or threshold, or a model that needs the metadata gets none.
         """
+        threshold = self.threshold_for(threshold)
         image = np.asarray(image)
         if image.ndim != 2:
             raise InputError(f"a CT image must be a 2-D grayscale array, got shape {image.shape}")
@@ -177,15 +183,15 @@ class CTPredictor(Predictor):
         meta = meta.to(self.device) if meta is not None else None
 
         def target(logits: torch.Tensor) -> int:
-            return self._choose(torch.softmax(logits.float() / self.temperature, dim=0))[1]
+            return self._choose(torch.softmax(logits.float() / self.temperature, dim=0), threshold)[1]
 
         with capture_features(self.model) as seen:
             explanation = self.explainer.run(self.model, tensor, meta, target=target)
         probs = torch.softmax(explanation.logits.float() / self.temperature, dim=0)
-        is_defect, best, defect_p = self._choose(probs)
+        is_defect, best, defect_p = self._choose(probs, threshold)
         label = self.class_names[best]
         probabilities = {name: float(p) for name, p in zip(self.class_names, probs.tolist())}
-        ood_score, reasons = self._review(seen.features, probabilities, defect_p, battery_type)
+        ood_score, reasons = self._review(seen.features, probabilities, defect_p, battery_type, threshold)
         heat = explanation.heatmap
         boxes: list[dict] = []
         if is_defect:
@@ -203,7 +209,7 @@ class CTPredictor(Predictor):
             is_defect=is_defect,
             confidence=defect_p if is_defect else 1.0 - defect_p,
             defect_probability=defect_p,
-            threshold=self.threshold,
+            threshold=threshold,
             boxes=boxes,
             attention=np.clip(attention, 0.0, 1.0),
             explained_class=self.class_names[explanation.target],
@@ -218,6 +224,7 @@ class CTPredictor(Predictor):
         probabilities: Mapping[str, float],
         defect_p: float,
         battery_type: str | None,
+        decision_threshold: float,
     ) -> tuple[float | None, list[str]]:
         """The OOD score and the model-based review reasons (image checks run in the pipeline)."""
         ood_score = None
@@ -225,6 +232,6 @@ class CTPredictor(Predictor):
             ood_score = float(self.density.score(features.cpu().numpy())[0])
         threshold = self.density.threshold if self.density is not None else float("inf")
         reasons = model_review_reasons(
-            probabilities, defect_p, self.threshold, ood_score, threshold, self.review_policy, self.uses_meta, battery_type
+            probabilities, defect_p, decision_threshold, ood_score, threshold, self.review_policy, self.uses_meta, battery_type
         )
         return ood_score, reasons

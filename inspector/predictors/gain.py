@@ -65,7 +65,11 @@ class GainPredictor(Predictor):
 
     @torch.no_grad()
     def predict(
-        self, image: np.ndarray, battery_type: str | None = None, axis: str | None = None
+        self,
+        image: np.ndarray,
+        battery_type: str | None = None,
+        axis: str | None = None,
+        threshold: float | None = None,
     ) -> CTPrediction:
         """Classify one CT slice, with attention map and localisation boxes.
 
@@ -73,10 +77,12 @@ class GainPredictor(Predictor):
             image: CT slice, float ``[H, W]`` in ``[0, 1]``.
             battery_type: Optional; validated but not used by the model.
             axis: Optional; validated but not used by the model.
+            threshold: This call's defect-probability threshold (default: :attr:`threshold`).
 
         Raises:
             InputError: A non-2-D image or invalid metadata.
         """
+        threshold = self.threshold_for(threshold)
         image = np.asarray(image)
         if image.ndim != 2:
             raise InputError(f"a CT image must be a 2-D grayscale array, got shape {image.shape}")
@@ -87,7 +93,7 @@ class GainPredictor(Predictor):
         p = float(torch.sigmoid(self.model.defect_logit(out))[0])
         attention = self.model.attention(out, size)[0, 0].cpu().numpy()
         loc = self.model.localisation(out, size)[0, 0].cpu().numpy()
-        is_defect = p >= self.threshold
+        is_defect = p >= threshold
         normal, defect = self.class_names
         boxes: list[dict] = []
         if is_defect:
@@ -100,7 +106,7 @@ class GainPredictor(Predictor):
             is_defect=is_defect,
             confidence=p if is_defect else 1.0 - p,
             defect_probability=p,
-            threshold=self.threshold,
+            threshold=threshold,
             boxes=boxes,
             attention=np.clip(full, 0.0, 1.0).astype(np.float32),
             explained_class=defect,

@@ -107,12 +107,34 @@ class RGBPredictor(Predictor):
 
         return create_model(card["architecture"], **(card.get("model_kwargs") or {}))
 
-    def predict(self, image: np.ndarray) -> RGBPrediction:
-        """Score one RGB photo (``uint8 [H, W, 3]``, as :func:`core.imageio.load_image` gives)."""
+    def threshold_for(self, threshold: float | None) -> float:
+        """This call's anomaly-score threshold: ``threshold`` if given (finite), else the card's.
+
+        Raises:
+            InputError: ``threshold`` is not a finite number.
+        """
+        if threshold is None:
+            return self.threshold
+        value = float(threshold)
+        if not np.isfinite(value):
+            raise InputError(f"the RGB threshold must be a finite number, got {threshold}")
+        return value
+
+    def predict(self, image: np.ndarray, threshold: float | None = None) -> RGBPrediction:
+        """Score one RGB photo (``uint8 [H, W, 3]``, as :func:`core.imageio.load_image` gives).
+
+        Args:
+            image: The photo.
+            threshold: This call's anomaly-score threshold (default: the card's or the load-time one).
+
+        Raises:
+            InputError: Not an RGB image, or a non-finite threshold.
+        """
+        threshold = self.threshold_for(threshold)
         image = np.asarray(image)
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise InputError(f"an RGB image must be uint8 [H, W, 3], got {image.dtype} {image.shape}")
-        out = self.detector.predict(image)
+        out = self.detector.predict(image, threshold=threshold)
         boxes: list[dict] = []
         if out["is_defect"]:
             boxes = boxes_from_map(

@@ -10,8 +10,10 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
@@ -23,9 +25,18 @@ from core.imageio import load_image
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".bmp", ".webp")
+IMAGE_SUFFIXES: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".dcm", ".bmp", ".webp", ".gif")
 MAX_ITEMS = 500
+#: Image files one batch may hold (a CT and an RGB file per battery), archives included.
+MAX_FILES = 2 * MAX_ITEMS
 MAX_ZIP_BYTES = 512 * 1024 * 1024  # total uncompressed size accepted from archives
+#: Largest single image accepted from an archive (the same limit as a direct upload).
+MAX_MEMBER_BYTES = 25 * 1024 * 1024
+#: Largest total size of the files one batch run uploads (archives counted compressed).
+MAX_UPLOAD_BYTES = 1024 * 1024 * 1024
+#: Batch runs that may inspect at the same time in this process (all sessions together).
+MAX_CONCURRENT_BATCHES = 2
+_BATCH_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_BATCHES)
 _ROLE = re.compile(r"^(?P<stem>.+?)[_\-. ](?P<role>ct|rgb)$", re.IGNORECASE)
 
 
@@ -39,16 +50,56 @@ class BatchItem:
     unknown: tuple[str, bytes] | None = None
 
 
+def check_uploads(sizes: Iterable[tuple[str, int]]) -> None:
+    """Refuse a batch by its file count and sizes alone, before any file is read.
+
+    Args:
+        sizes: ``(name, size in bytes)`` of every uploaded file.
+
+    Raises:
+        InputError: more than :data:`MAX_FILES` files or :data:`MAX_UPLOAD_BYTES` in total.
+    """
+    sizes = list(sizes)
+    if len(sizes) > MAX_FILES:
+        raise InputError(f"A batch takes at most {MAX_FILES} files; {len(sizes)} were given.")
+    total = sum(int(size) for _, size in sizes)
+    if total > MAX_UPLOAD_BYTES:
+        raise InputError(
+            f"A batch takes at most {MAX_UPLOAD_BYTES // 2**20} MiB of files; {total / 2**20:.0f} MiB were given."
+        )
+
+
+@contextmanager
+def batch_slot() -> Iterator[None]:
+    """Hold one of the :data:`MAX_CONCURRENT_BATCHES` process-wide batch slots.
+
+    Raises:
+        InputError: every slot is taken (other sessions are running batches right now).
+    """
+    if not _BATCH_SLOTS.acquire(blocking=False):
+        raise InputError(
+            f"{MAX_CONCURRENT_BATCHES} batches are already running on this server; try again in a moment."
+        )
+    try:
+        yield
+    finally:
+        _BATCH_SLOTS.release()
+
+
 def expand(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
     """Unpack ZIP archives and keep image files only.
 
+    Archives are checked from their central directory (member count, declared sizes) before
+    any member is decompressed.
+
     Raises:
-        InputError: an archive is corrupt or unpacks to more than :data:`MAX_ZIP_BYTES`.
+        InputError: an archive is corrupt, holds more than :data:`MAX_FILES` images, one larger
+            than :data:`MAX_MEMBER_BYTES`, or unpacks to more than :data:`MAX_ZIP_BYTES`.
     """
     out: list[tuple[str, bytes]] = []
     for name, data in files:
         if name.lower().endswith(".zip"):
-            out += _unzip(name, data)
+            out += _unzip(name, data, MAX_FILES - len(out))
         elif name.lower().endswith(IMAGE_SUFFIXES):
             out.append((PurePosixPath(name).name, data))
         else:
@@ -141,7 +192,7 @@ def run_batch(
     return rows
 
 
-def _unzip(name: str, data: bytes) -> list[tuple[str, bytes]]:
+def _unzip(name: str, data: bytes, room: int = MAX_FILES) -> list[tuple[str, bytes]]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
@@ -154,6 +205,14 @@ def _unzip(name: str, data: bytes) -> list[tuple[str, bytes]]:
             and m.filename.lower().endswith(IMAGE_SUFFIXES)
             and not any(part.startswith((".", "__MACOSX")) for part in PurePosixPath(m.filename).parts)
         ]
+        if len(members) > room:
+            raise InputError(f"{name} holds {len(members)} images; a batch takes at most {MAX_FILES} files.")
+        big = next((m for m in members if m.file_size > MAX_MEMBER_BYTES), None)
+        if big is not None:
+            raise InputError(
+                f"{name} holds an image larger than {MAX_MEMBER_BYTES // 2**20} MiB "
+                f"({PurePosixPath(big.filename).name!r})."
+            )
         if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
             raise InputError(f"{name} unpacks to more than {MAX_ZIP_BYTES // 2**20} MiB of images.")
         try:

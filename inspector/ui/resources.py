@@ -37,25 +37,17 @@ class SharedInspector:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def shared_inspector(
-    checkpoints_dir: str,
-    ct_checkpoint: str | None,
-    ct_threshold: float | None,
-    rgb_threshold: float | None,
-    policy: str,
-) -> SharedInspector:
-    """Load the CT and RGB models once per distinct choice of checkpoint, thresholds and policy.
+def shared_inspector(checkpoints_dir: str, ct_checkpoint: str | None) -> SharedInspector:
+    """Load the CT and RGB models once per checkpoint choice.
+
+    The key is the checkpoint only: thresholds and the verdict policy are per-request
+    (:class:`inspector.settings.Thresholds`), so a number typed by one user can neither evict
+    nor reload the models every session shares.
 
     Raises:
         CheckpointError: the chosen checkpoint cannot be loaded.
     """
-    settings = InspectorSettings(
-        ct_checkpoint=ct_checkpoint,
-        checkpoints_dir=checkpoints_dir,
-        ct_threshold=ct_threshold,
-        rgb_threshold=rgb_threshold,
-        policy=policy,
-    )
+    settings = InspectorSettings(ct_checkpoint=ct_checkpoint, checkpoints_dir=checkpoints_dir)
     log.info("loading the inspector: %s", settings)
     return SharedInspector(Inspector.load(settings))
 

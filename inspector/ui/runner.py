@@ -189,7 +189,9 @@ def start_inspection(
     inputs = dict(inputs or {})
     start = time.perf_counter()
     with lock or threading.Lock():
-        evidence = inspector.analyse(request.ct, request.rgb, request.battery_type, request.axis)
+        evidence = inspector.analyse(
+            request.ct, request.rgb, request.battery_type, request.axis, thresholds=request.thresholds
+        )
     job = InspectionJob.from_evidence(evidence, inputs)
     log.info(
         "verdict %s in %.0f ms (%s)",

@@ -88,6 +88,28 @@ def render_advanced() -> None:
         )
 
 
+def apply_defaults() -> None:
+    """Save the default advanced settings without drawing them (operators do not choose them).
+
+    Whatever an earlier user of the session chose is replaced, so an operator always inspects
+    with the default models, backends, thresholds and policy.
+    """
+    cards = list_cards(tasks=("ct", "gain"))
+    defaults: dict[str, object] = {
+        state.CT_MODEL_KEY: (default_card(cards, "ct") or cards[0]).name if cards else None,
+        state.VLM_MODE_KEY: "evidence",
+        state.CT_THRESHOLD_KEY: 0.0,
+        state.RGB_THRESHOLD_KEY: 0.0,
+        state.POLICY_KEY: "or",
+        state.TIMEOUT_KEY: state.DEFAULT_TIMEOUT_S,
+    }
+    for kind, key in (("vlm", state.VLM_KEY), ("vlg", state.VLG_KEY)):
+        usable = [o.name for o in backend_options(kind) if o.ok]
+        defaults[key] = usable[0] if usable else state.NONE_BACKEND
+    for key, value in defaults.items():
+        st.session_state[state.SAVED_PREFIX + key] = value
+
+
 def _ct_model() -> None:
     cards = list_cards(tasks=("ct", "gain"))
     if not cards:

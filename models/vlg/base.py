@@ -180,6 +180,8 @@ class VLGBackend(CachedAvailability):
         try:
             boxes: list[dict[str, Any]] = []
             for modality in request.modalities():
+                if getattr(request, "cancelled", False):
+                    raise BackendError(f"{self.name} was cancelled (the inspection gave up waiting)")
                 raw = self._detect_modality(request, modality)
                 width, height = request.image_size(modality)
                 boxes += self._postprocess(raw, modality, width, height)

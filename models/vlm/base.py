@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
@@ -80,6 +81,8 @@ class FindingRequest:
         lang: Output language, ``"ko"`` or ``"en"``.
         mode: ``"evidence"`` (the request carries the inspector's evidence) or ``"blind"``
             (images and metadata only; see :meth:`blind`).
+        cancel: Set by the caller when it stops waiting (timeout); backends check
+            :attr:`cancelled` and stop early.
     """
 
     ct_image: np.ndarray | None = None
@@ -93,6 +96,12 @@ class FindingRequest:
     axis: str | None = None
     lang: str = "en"
     mode: str = "evidence"
+    cancel: threading.Event | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether the caller gave up on this request (timeout); backends stop when they see it."""
+        return self.cancel is not None and self.cancel.is_set()
 
     def __post_init__(self) -> None:
         if self.lang not in LANGUAGES:
@@ -110,6 +119,7 @@ class FindingRequest:
             axis=self.axis,
             lang=self.lang,
             mode="blind",
+            cancel=self.cancel,
         )
 
     def with_mode(self, mode: str) -> FindingRequest:
@@ -342,6 +352,8 @@ class VLMBackend(CachedAvailability):
         status = self.availability()
         if not status.ok:
             raise BackendUnavailable(status.reason)
+        if request.cancelled:
+            raise BackendError(f"{self.name} was cancelled (the inspection gave up waiting)")
         start = time.perf_counter()
         try:
             raw = self._generate(request)

@@ -11,10 +11,11 @@ import functools
 import importlib.util
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
-from models.vlm.base import Availability, FindingRequest, VLMBackend, weights_dir
+from models.vlm.base import Availability, BackendError, FindingRequest, VLMBackend, weights_dir
 from models.vlm.parsing import parse_answer
 from models.vlm.prompts import BOX_XYXY_1000, SYSTEM_PROMPT, build_prompt, prompt_images
 from models.vlm.registry import register_vlm
@@ -23,6 +24,36 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VARIANT = "Qwen3-VL-2B-Instruct"
 _LOCK = threading.Lock()
+#: How often a request waiting for the model looks at its cancel event, in seconds.
+_POLL_S = 0.25
+
+
+def acquire_model(lock: threading.Lock, timeout_s: float, request: FindingRequest) -> None:
+    """Take the module-wide generation lock, giving up after ``timeout_s`` or on cancellation.
+
+    Raises:
+        BackendError: The model stayed busy for ``timeout_s`` or the request was cancelled.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if request.cancelled:
+            raise BackendError("Qwen3-VL was cancelled while waiting for the model")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise BackendError(f"Qwen3-VL is busy with another inspection (waited {timeout_s:g} s)")
+        if lock.acquire(timeout=min(_POLL_S, left)):
+            return
+
+
+def cancel_criteria(request: FindingRequest) -> Any:
+    """A transformers ``StoppingCriteriaList`` that ends generation once ``request`` is cancelled."""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _Cancelled(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
+            return request.cancelled
+
+    return StoppingCriteriaList([_Cancelled()])
 
 
 def has_weights(folder: Path) -> bool:
@@ -58,6 +89,7 @@ class Qwen3VL(VLMBackend):
         device: Torch device for inference.
         max_time_s: Generation stops after this many seconds (keep it under the pipeline's VLM
             timeout so an abandoned generation does not hold the model).
+        lock_timeout_s: How long a request waits for the model while another generates.
     """
 
     label = "Qwen3-VL (local)"
@@ -72,6 +104,7 @@ class Qwen3VL(VLMBackend):
         dtype: str = "float32",
         max_time_s: float = 55.0,
         device: str = "cpu",
+        lock_timeout_s: float = 30.0,
         **cfg: Any,
     ) -> None:
         super().__init__(**cfg)
@@ -81,6 +114,7 @@ class Qwen3VL(VLMBackend):
         self.dtype = dtype
         self.max_time_s = float(max_time_s)
         self.device = device
+        self.lock_timeout_s = float(lock_timeout_s)
 
     def _check_availability(self) -> Availability:
         if importlib.util.find_spec("transformers") is None:
@@ -117,10 +151,20 @@ class Qwen3VL(VLMBackend):
             return_dict=True,
             return_tensors="pt",
         ).to(model.device)
-        with _LOCK, torch.inference_mode():  # one generation at a time on a shared model
-            output = model.generate(
-                **inputs, max_new_tokens=self.max_new_tokens, max_time=self.max_time_s, do_sample=False
-            )
+        acquire_model(_LOCK, self.lock_timeout_s, request)  # one generation at a time, never forever
+        try:
+            with torch.inference_mode():
+                output = model.generate(
+                    **inputs,
+                    max_new_tokens=self.max_new_tokens,
+                    max_time=self.max_time_s,
+                    do_sample=False,
+                    stopping_criteria=cancel_criteria(request),
+                )
+        finally:
+            _LOCK.release()
+        if request.cancelled:
+            raise BackendError("Qwen3-VL was cancelled (the inspection gave up waiting)")
         new_tokens = output[:, inputs["input_ids"].shape[1] :]
         return processor.batch_decode(new_tokens, skip_special_tokens=True)[0]
 

@@ -52,7 +52,7 @@ class _Inspector:
         self.backends = {"vlm": vlm, "vlg": vlg}
         self.analysed = 0
 
-    def analyse(self, ct=None, rgb=None, battery_type=None, axis=None):
+    def analyse(self, ct=None, rgb=None, battery_type=None, axis=None, thresholds=None):
         self.analysed += 1
         return Evidence(Verdict("normal", 0.9), None, None, {"analyse": 3.0}, ct_image=ct)
 

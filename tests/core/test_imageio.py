@@ -288,7 +288,7 @@ def test_unsupported_type(tmp_path):
         load_image(path, "rgb")
     gif = io.BytesIO()
     Image.new("RGB", (W, H)).save(gif, format="GIF")
-    with pytest.raises(InputError, match="not a supported image type"):
+    with pytest.raises(InputError, match="is a GIF, which is not accepted"):
         load_image(gif.getvalue(), "rgb")
 
 

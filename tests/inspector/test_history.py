@@ -117,3 +117,42 @@ def test_round_trip_on_postgresql():
 def test_schema_compiles_for_postgresql():
     ddl = str(CreateTable(InspectionRow.__table__).compile(dialect=postgresql.dialect()))
     assert "JSON" in ddl and "BYTEA" in ddl
+
+
+def test_user_column_filters_and_round_trips(store):
+    mine = store.add({"verdict": "normal", "confidence": 0.9}, ct_name="a.png", user="kim")
+    store.add({"verdict": "internal_defect", "confidence": 0.8}, ct_name="b.png", user="lee")
+    store.add({"verdict": "normal", "confidence": 0.7}, ct_name="c.png")
+    assert [r.id for r in store.query(user="kim")] == [mine]
+    assert store.get(mine).user == "kim"
+    assert len(store.query()) == 3  # no user filter: everyone's
+
+
+def test_an_old_database_without_the_user_column_keeps_working(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the schema before the user column
+        db.execute(
+            "CREATE TABLE inspections (id INTEGER PRIMARY KEY AUTOINCREMENT, created DATETIME, "
+            "verdict VARCHAR(32), confidence FLOAT, ct_name VARCHAR(255), rgb_name VARCHAR(255), "
+            "ct_label VARCHAR(64), rgb_score FLOAT, inspection JSON, thumbnail BLOB)"
+        )
+        db.execute(
+            "INSERT INTO inspections (created, verdict, confidence, ct_name, inspection) "
+            "VALUES ('2026-01-01 10:00:00', 'normal', 0.9, 'old.png', '{\"verdict\": \"normal\"}')"
+        )
+    store = HistoryStore(f"sqlite:///{path}")
+    (old,) = store.query()
+    assert old.ct_name == "old.png" and old.user is None
+    new = store.add({"verdict": "normal"}, user="kim")
+    assert [r.id for r in store.query(user="kim")] == [new]
+    HistoryStore(f"sqlite:///{path}")  # opening it again adds nothing twice
+
+
+def test_audit_log_keeps_who_did_what(store):
+    store.audit("kim", "inspect", {"ct": "a.png", "thresholds": {"ct": 0.7}, "ct_model": "ct_a"})
+    store.audit("lee", "batch", {"items": 3})
+    rows = store.audit_log()
+    assert [(r.user, r.action) for r in rows] == [("lee", "batch"), ("kim", "inspect")]
+    assert store.audit_log(user="kim")[0].detail["thresholds"] == {"ct": 0.7}
