@@ -6,8 +6,9 @@
 Every image is inspected once through the real inspector; what each rule needs is kept (OOD score,
 defect probability, image and metadata reasons), and every candidate policy (feature-density
 margin x low-margin band) is scored without running the model again. The rule, fixed before
-scoring: among candidates that catch >= ``--min-caught`` of the OOD set, take the one that flags
-the fewest in-distribution slices; ties go to the larger density margin and the wider band.
+scoring: among candidates that catch >= ``--min-caught`` of the OOD set (if none does, among those
+that catch the most), take the one that flags the fewest in-distribution slices; ties go to the
+larger density margin and the wider band.
 ``--write`` stores the choice in the card's ``review`` block (``ood_threshold``, ``low_margin``)
 with the sets it was chosen on.
 """
@@ -83,7 +84,10 @@ def choose(seen: list[Seen], base_quantile: float, min_caught: float) -> tuple[d
                 "in_distribution_flagged": sum(ind) / max(len(ind), 1),
             }
         )
-    ok = [row for row in table if row["ood_caught"] >= min_caught] or table
+    ok = [row for row in table if row["ood_caught"] >= min_caught]
+    if not ok:  # no candidate catches enough: catch as much as possible, then flag the fewest
+        top = max(row["ood_caught"] for row in table)
+        ok = [row for row in table if row["ood_caught"] == top]
     best = min(ok, key=lambda r: (r["in_distribution_flagged"], -r["margin"], -r["low_margin"]))
     return best, table
 

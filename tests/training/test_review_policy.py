@@ -24,3 +24,9 @@ def test_choose_catches_enough_ood_then_flags_least_in_distribution() -> None:
     assert best["low_margin"] == max(r["low_margin"] for r in table)  # ties go to the wider band
     looser, _ = choose(seen, base_quantile=1.0, min_caught=0.5)
     assert looser["margin"] >= best["margin"]
+
+
+def test_when_nothing_catches_enough_the_most_catching_policy_wins() -> None:
+    seen = [_item(True, s) for s in (1.1, 1.3)] + [_item(False, 0.2), _item(False, 1.05)]
+    best, table = choose(seen, base_quantile=1.0, min_caught=1.01)  # unreachable
+    assert best["ood_caught"] == max(r["ood_caught"] for r in table) == 1.0 and best["margin"] == 1.0

@@ -116,7 +116,10 @@ def test_bad_choice_is_an_argparse_error(files, capsys):
 
 @pytest.mark.slow  # 18 inspections with the shipped models: ~30 s on 2 busy cores
 def test_shipped_assets_give_correct_verdicts(capsys):
-    """``inspect`` on every sample in ``assets/manifest.csv`` (CT+RGB pairs by ``pair_id``)."""
+    """``inspect`` on every sample in ``assets/manifest.csv`` (CT+RGB pairs by ``pair_id``).
+
+    Every verdict is right or comes with ``needs_review``; at most 10 % need review.
+    """
     from inspector.commands.batch import items_from_manifest
 
     if not list((REPO / "checkpoints").glob("ct_*.json")) or not list(
@@ -125,7 +128,8 @@ def test_shipped_assets_give_correct_verdicts(capsys):
         pytest.skip("the shipped CT/RGB checkpoints are not in checkpoints/ yet")
     if not (REPO / "assets" / "manifest.csv").is_file():
         pytest.skip("the sample assets (assets/manifest.csv) are not there yet")
-    wrong = []
+    wrong: list[str] = []
+    unsure = total = 0
     for item in items_from_manifest(REPO / "assets", split="all"):
         args = ["inspect", "--json", "--vlm", "none", "--vlg", "none"]
         args += ["--ct", str(item.ct_path)] if item.ct_path else []
@@ -133,7 +137,12 @@ def test_shipped_assets_give_correct_verdicts(capsys):
         args += ["--battery-type", item.battery_type] if item.battery_type else []
         args += ["--axis", item.axis] if item.axis else []
         assert main(args) == 0
-        verdict = json.loads(capsys.readouterr().out)["verdict"]
-        if verdict != item.expected:
-            wrong.append(f"{item.id}: expected {item.expected}, got {verdict}")
-    assert not wrong, "wrong verdicts on shipped samples: " + "; ".join(wrong)
+        result = json.loads(capsys.readouterr().out)
+        # the contract since the review flag: right, or honestly unsure ("needs review"), never
+        # confidently wrong
+        if result["verdict"] != item.expected and not result["needs_review"]:
+            wrong.append(f"{item.id}: expected {item.expected}, got {result['verdict']} without review")
+        unsure += result["verdict"] != item.expected
+        total += 1
+    assert not wrong, "confidently wrong verdicts on shipped samples: " + "; ".join(wrong)
+    assert unsure <= total // 10, f"{unsure} of {total} shipped samples are wrong (flagged for review)"
