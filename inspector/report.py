@@ -206,7 +206,8 @@ def _summary_section(inspection: Mapping[str, Any], lang: str, bilingual: bool) 
     section.rows.append((t("report.confidence", lang), format_percent(inspection.get("confidence"))))
     if inspection.get("needs_review"):
         reasons = review_reasons_text(inspection.get("review_reasons"), lang)
-        section.rows.append(("검토 필요 / needs review", reasons or "-"))
+        label = f"{t('review.needs_review', 'ko')} / {t('review.needs_review', 'en')}" if bilingual else t("review.needs_review", lang)
+        section.rows.append((label, reasons or "-"))
     if inspection.get("created"):
         section.rows.append((t("report.created", lang), str(inspection["created"])))
     inputs = inspection.get("inputs") or {}

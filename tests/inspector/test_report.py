@@ -127,3 +127,9 @@ def test_markdown_shows_the_review_flag_with_reasons():
     md = report.report_markdown(flagged, lang="en")
     assert "검토 필요 / needs review" in md and "out of distribution" in md and "close to its threshold" in md
     assert "needs review" not in report.report_markdown(_inspection() | {"needs_review": False}, lang="en")
+
+
+def test_pdf_without_font_still_renders_a_flagged_inspection(monkeypatch):
+    monkeypatch.setattr(report, "find_cjk_font", lambda: None)
+    flagged = _inspection() | {"needs_review": True, "review_reasons": ["ct_blank_image"]}
+    assert report.report_pdf(flagged, lang="ko").startswith(b"%PDF")
