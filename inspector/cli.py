@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 COMMANDS: dict[str, str] = {
     "synth": "inspector.commands.synth",
     "synth-ood": "inspector.commands.synth_ood",
+    "fit-review": "inspector.commands.fit_review",
     "train": "inspector.commands.train",
     "evaluate": "inspector.commands.evaluate",
     "inspect": "inspector.commands.inspect",

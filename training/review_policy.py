@@ -1,7 +1,7 @@
 """Choose the "needs review" policy of a CT checkpoint on a selection set, and store it in its card.
 
-``python -m training.review_policy --checkpoint C --ood OOD_DIR --data D1 [--data D2] [--split test]
-[--limit N] [--write]``
+``python -m inspector fit-review --checkpoint C --ood OOD_DIR --data D1 [--data D2] [--split test]
+[--limit N] [--write]`` (:mod:`inspector.commands.fit_review`) runs :func:`select_policy`.
 
 Every image is inspected once through the real inspector; what each rule needs is kept (OOD score,
 defect probability, image and metadata reasons), and every candidate policy (feature-density
@@ -15,9 +15,7 @@ with the sets it was chosen on.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,47 +90,50 @@ def choose(seen: list[Seen], base_quantile: float, min_caught: float) -> tuple[d
     return best, table
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", required=True)
-    parser.add_argument("--ood", required=True, help="folder with ood.csv (synth-ood)")
-    parser.add_argument("--data", action="append", required=True, help="in-distribution selection dataset(s)")
-    parser.add_argument("--split", default="test")
-    parser.add_argument("--limit", type=int, default=200, help="slices per dataset")
-    parser.add_argument("--min-caught", type=float, default=0.95)
-    parser.add_argument("--write", action="store_true", help="store the chosen policy in the card")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+def select_policy(
+    checkpoint: str | Path,
+    ood_dir: str | Path,
+    data: list[str | Path],
+    split: str = "test",
+    limit: int = 200,
+    min_caught: float = 0.95,
+    write: bool = False,
+) -> dict:
+    """Inspect the selection images once, score every candidate policy, optionally store the choice.
 
+    Returns:
+        ``{"chosen": {...}, "candidates": [...]}``.
+
+    Raises:
+        InputError: The checkpoint has no fitted review density, or a folder is unreadable.
+    """
     from inspector.pipeline import Inspector
     from inspector.settings import InspectorSettings
 
-    card = load_card(args.checkpoint)
+    card = load_card(checkpoint)
     review = card.get("review") or {}
     if "val_quantile" not in review:
-        raise SystemExit("error: the checkpoint has no fitted review density (train it with review.fit)")
-    inspector = Inspector.load(InspectorSettings(ct_checkpoint=args.checkpoint), sides=("ct",))
-    ood_dir = Path(args.ood)
+        raise InputError(f"{checkpoint} has no fitted review density (train it with review.fit: true)")
+    ood_dir = Path(ood_dir)
+    if not (ood_dir / "ood.csv").is_file():
+        raise InputError(f"{ood_dir} has no ood.csv; make one with `python -m inspector synth-ood`")
+    inspector = Inspector.load(InspectorSettings(ct_checkpoint=checkpoint), sides=("ct",))
     items = [
         (ood_dir / r.image_path, r.battery_type, r.axis, True) for r in pd.read_csv(ood_dir / "ood.csv").itertuples()
     ]
-    for folder in args.data:
+    for folder in data:
         rows = read_manifest(folder)
-        rows = rows[(rows["modality"] == "ct") & (rows["split"] == args.split)]
-        step = max(len(rows) // args.limit, 1)
+        rows = rows[(rows["modality"] == "ct") & (rows["split"] == split)]
+        step = max(len(rows) // max(limit, 1), 1)
         items += [(Path(folder) / r.image_path, r.battery_type, r.axis, False) for r in rows.iloc[::step].itertuples()]
-    best, table = choose(_inspect_all(inspector, items), float(review["val_quantile"]), args.min_caught)
-    print(json.dumps({"chosen": best, "candidates": table}, indent=1))
-    if args.write:
+    best, table = choose(_inspect_all(inspector, items), float(review["val_quantile"]), min_caught)
+    if write:
         review.update(
             ood_threshold=float(review["val_quantile"]) * best["margin"],
             margin=best["margin"],
             low_margin=best["low_margin"],
-            policy_chosen_on={"ood": str(ood_dir), "data": list(args.data), "split": args.split, **best},
+            policy_chosen_on={"ood": str(ood_dir), "data": [str(d) for d in data], "split": split, **best},
         )
-        update_card(args.checkpoint, review=review)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        update_card(checkpoint, review=review)
+        log.info("review policy written to %s: margin %s, low margin %s", checkpoint, best["margin"], best["low_margin"])
+    return {"chosen": best, "candidates": table}

@@ -286,3 +286,21 @@ def test_warm_start_from_a_checkpoint_with_review_statistics(trained_run, tiny_d
     out = tmp_path / "warm_run"
     assert cli(["train", "ct", "--config", str(config), "--data", str(tiny_dataset), "--out", str(out)]) == 0
     assert load_card(out / "best")["review"]["ood_threshold"] > 0
+
+
+def test_synth_ood_and_fit_review_write_a_policy_into_the_card(trained_run, tiny_dataset, tmp_path, capsys):
+    ckpt = tmp_path / "m"
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(trained_run / f"best{suffix}", ckpt.with_suffix(suffix))
+    ood = tmp_path / "ood"
+    assert cli(["synth-ood", "--out", str(ood), "--from", str(tiny_dataset), "--per-case", "2"]) == 0
+    assert len(pd.read_csv(ood / "ood.csv")) == 12
+    capsys.readouterr()
+    args = ["fit-review", "--checkpoint", str(ckpt.with_suffix(".safetensors")), "--ood", str(ood)]
+    assert cli([*args, "--data", str(tiny_dataset), "--limit", "6", "--write"]) == 0
+    chosen = json.loads(capsys.readouterr().out)["chosen"]
+    review = load_card(ckpt)["review"]
+    assert review["policy_chosen_on"]["margin"] == chosen["margin"] == review["margin"]
+    assert review["ood_threshold"] == pytest.approx(review["val_quantile"] * chosen["margin"])
+    assert cli(["fit-review", "--checkpoint", str(ckpt.with_suffix(".safetensors")), "--ood", str(tmp_path), "--data", str(tiny_dataset)]) == 2
+    assert "has no ood.csv" in capsys.readouterr().err
