@@ -158,3 +158,13 @@ def test_validate_command(tiny_dataset: Path, tmp_path: Path, capsys: pytest.Cap
     assert "valid" in capsys.readouterr().out
     assert main([str(tmp_path)]) == 2
     assert capsys.readouterr().err.startswith("error: no manifest.csv")
+
+
+def test_the_old_training_manifest_command_still_validates(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "training.manifest", str(tmp_path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode != 0 and "no manifest.csv" in result.stderr + result.stdout
