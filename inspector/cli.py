@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "compare": "inspector.commands.compare",
     "ablate": "inspector.commands.ablate",
     "list": "inspector.commands.list",
+    "serve": "inspector.commands.serve",
 }
 
 

@@ -1,0 +1,221 @@
+"""The REST API end to end with tiny checkpoints: contract JSON, history, errors, keys, pool."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+pytest.importorskip("fastapi")
+from fastapi.testclient import TestClient  # noqa: E402
+
+import inspector.api.app as api_module  # noqa: E402
+from inspector.api import create_app  # noqa: E402
+from inspector.settings import InspectorSettings  # noqa: E402
+from tests.inspector._checkpoints import ct_image, rgb_image, save_ct, save_rgb  # noqa: E402
+
+CONTRACT_KEYS = {"verdict", "confidence", "needs_review", "review_reasons", "ct", "rgb", "vlm", "vlg", "timings_ms"}
+KEY = "test-key-5f2b9c1e"
+
+
+def png(image: np.ndarray) -> bytes:
+    if image.dtype != np.uint8:
+        image = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+CT_PNG = png(ct_image(64, blob=(20, 20, 12, 12)))
+RGB_PNG = png(rgb_image(64))
+
+
+@pytest.fixture(scope="module")
+def ckpt_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("api_ckpt")
+    save_ct(directory, default=True)
+    save_rgb(directory, default=True)
+    return directory
+
+
+@pytest.fixture
+def make_client(ckpt_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("INSPECTOR_API_KEYS", raising=False)
+    clients = []
+
+    def make(**kwargs) -> TestClient:
+        kwargs.setdefault("history_url", f"sqlite:///{tmp_path / 'history.db'}")
+        app = create_app(InspectorSettings(checkpoints_dir=ckpt_dir), **kwargs)
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client) -> TestClient:
+    return make_client()
+
+
+def post(client: TestClient, files: dict | None = None, data: dict | None = None, **kwargs):
+    return client.post("/v1/inspections", files=files, data=data, **kwargs)
+
+
+def both():
+    return {"ct": ("ct.png", CT_PNG, "image/png"), "rgb": ("rgb.png", RGB_PNG, "image/png")}
+
+
+def assert_error(response, status: int) -> str:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert "\n" not in body["error"] and "Traceback" not in body["error"]
+    return body["error"]
+
+
+def test_health_names_the_loaded_models(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["models"]["ct"] == {"checkpoint": "ct_test", "architecture": "test_blob_ct", "task": "ct"}
+    assert body["models"]["rgb"]["task"] == "rgb"
+    assert body["models"]["rgb"]["architecture"] == "conv_ae_compact"
+
+
+def test_post_returns_the_contract_and_get_returns_it_stored(client):
+    response = post(client, both(), {"battery_type": "cell", "axis": "x", "lang": "en"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert CONTRACT_KEYS | {"id"} <= set(body)
+    assert body["verdict"] == "internal_defect"  # the bright blob is porosity to test_blob_ct
+    assert body["ct"]["label"] == "cell_porosity"
+    assert body["vlm"]["backend"] is None and body["vlg"]["backend"] is None  # "none": not run
+    assert isinstance(body["review_reasons"], list) and isinstance(body["needs_review"], bool)
+    stored = client.get(f"/v1/inspections/{body['id']}")
+    assert stored.status_code == 200
+    assert stored.json() == body
+    assert client.app.state.store.get(body["id"]).ct_name == "ct.png"
+
+
+def test_rgb_only_post_works(client):
+    response = post(client, {"rgb": ("rgb.png", RGB_PNG, "image/png")})
+    assert response.status_code == 200, response.text
+    assert response.json()["ct"] is None and response.json()["verdict"] == "normal"
+
+
+def test_unknown_id_is_404(client):
+    assert "99999" in assert_error(client.get("/v1/inspections/99999"), 404)
+
+
+def test_corrupt_image_is_400(client):
+    corrupt = CT_PNG[:40] + b"\0" * 60  # a PNG header, then nothing decodable
+    error = assert_error(post(client, {"ct": ("ct.png", corrupt, "image/png")}), 400)
+    assert "ct.png" in error
+
+
+def test_bad_metadata_is_400(client):
+    assert "battery_type" in assert_error(post(client, both(), {"battery_type": "truck"}), 400)
+
+
+def test_oversize_upload_is_413(make_client):
+    client = make_client(max_bytes=len(CT_PNG) - 1)
+    assert "limit" in assert_error(post(client, {"ct": ("ct.png", CT_PNG, "image/png")}), 413)
+    # Content-Length beyond two images + form slack: refused before the body is parsed
+    big = b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * len(CT_PNG) + 70_000)
+    assert "the upload is larger" in assert_error(post(client, {"ct": ("ct.png", big, "image/png")}), 413)
+
+
+def test_text_file_is_415(client):
+    error = assert_error(post(client, {"ct": ("notes.txt", b"just some text\n", "text/plain")}), 415)
+    assert "supported" in error
+
+
+def test_no_files_is_422(client):
+    assert_error(post(client, data={"battery_type": "cell"}), 422)
+    assert_error(client.post("/v1/inspections"), 422)
+
+
+def test_unexpected_exception_is_500_without_details(client, monkeypatch, caplog):
+    def boom(*args, **kwargs):
+        raise RuntimeError("secret internals at /srv/x")
+
+    monkeypatch.setattr(api_module, "run_inspection", boom)
+    with caplog.at_level(logging.ERROR, logger="inspector.api.app"):
+        assert assert_error(post(client, both()), 500) == "internal error"
+    assert "secret internals" in caplog.text  # logged server-side only
+
+
+def test_api_keys_guard_v1(make_client):
+    client = make_client(api_keys=[KEY, "other-key-123456"])
+    assert client.get("/health").status_code == 200  # health stays open
+    assert_error(post(client, both()), 401)
+    assert_error(post(client, both(), headers={"X-API-Key": "wrong-key-000000"}), 401)
+    assert_error(client.get("/v1/inspections/1", headers={"X-API-Key": "wrong"}), 401)
+    response = post(client, both(), headers={"X-API-Key": KEY})
+    assert response.status_code == 200, response.text
+    stored = client.get(f"/v1/inspections/{response.json()['id']}", headers={"X-API-Key": "other-key-123456"})
+    assert stored.status_code == 200
+
+
+def test_api_keys_from_environment(make_client, monkeypatch):
+    client = make_client()  # fixture cleared the variable: no keys, open
+    assert post(client, both()).status_code == 200
+    monkeypatch.setenv("INSPECTOR_API_KEYS", f" {KEY} , second-key-999 ")
+    client = make_client()
+    assert_error(post(client, both()), 401)
+    assert post(client, both(), headers={"X-API-Key": "second-key-999"}).status_code == 200
+
+
+def test_key_never_logged(make_client, caplog, monkeypatch):
+    client = make_client(api_keys=[KEY])
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("failure")
+
+    with caplog.at_level(logging.DEBUG):
+        post(client, both(), headers={"X-API-Key": KEY})
+        post(client, both(), headers={"X-API-Key": KEY + "x"})
+        monkeypatch.setattr(api_module, "run_inspection", boom)
+        post(client, both(), headers={"X-API-Key": KEY})
+    assert caplog.records  # something was logged (the internal error at least)
+    assert KEY not in caplog.text
+
+
+def test_queue_limit_gives_503(make_client, monkeypatch):
+    client = make_client(max_workers=1, queue_limit=0)
+    started, release = threading.Event(), threading.Event()
+    real = api_module.run_inspection
+
+    def slow(*args, **kwargs):
+        started.set()
+        assert release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api_module, "run_inspection", slow)
+    first: dict = {}
+    thread = threading.Thread(target=lambda: first.update(r=post(client, both())))
+    thread.start()
+    try:
+        assert started.wait(10)
+        assert assert_error(post(client, both()), 503) == "busy, retry later"
+    finally:
+        release.set()
+        thread.join(10)
+    assert first["r"].status_code == 200
+    assert post(client, both()).status_code == 200  # the slot came back
+
+
+def test_serve_command_is_registered():
+    from inspector.cli import build_parser
+
+    args = build_parser().parse_args(["serve", "--port", "8123"])
+    assert (args.host, args.port) == ("127.0.0.1", 8123)
