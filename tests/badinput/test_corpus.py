@@ -14,7 +14,7 @@ from core.errors import InputError
 from core.imageio import load_image
 from inspector.cli import main
 from tests.badinput.corpus import SLOW, cases, write_corpus
-from tests.inspector._checkpoints import save_ct, save_rgb
+from tests.inspector._checkpoints import default_checkpoint_dir
 
 CASES = {case.key: case for case in cases()}
 PARAMS = [pytest.param(key, marks=pytest.mark.slow) if key in SLOW else key for key in CASES]
@@ -28,10 +28,7 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("ckpt")
-    save_ct(folder, default=True)
-    save_rgb(folder, default=True)
-    return folder
+    return default_checkpoint_dir(tmp_path_factory.mktemp("ckpt"))
 
 
 def test_the_corpus_is_big_enough():

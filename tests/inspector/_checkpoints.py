@@ -124,3 +124,10 @@ def rgb_image(size: int = 64, square: tuple[int, int, int, int] | None = None) -
         x, y, w, h = square
         image[y : y + h, x : x + w] = 255
     return image
+
+
+def default_checkpoint_dir(directory: Path) -> Path:
+    """``directory`` holding a default CT and a default RGB test checkpoint (what Inspector.load finds)."""
+    save_ct(directory, default=True)
+    save_rgb(directory, default=True)
+    return directory

@@ -9,7 +9,7 @@ import pytest
 from core.errors import CheckpointError, ConfigError, InputError
 from inspector.pipeline import InspectionRequest, Inspector, InspectorSettings, run_inspection
 from models.vlm import Availability, VLMBackend, register_vlm
-from tests.inspector._checkpoints import ct_image, rgb_image, save_ct, save_rgb
+from tests.inspector._checkpoints import ct_image, default_checkpoint_dir, rgb_image
 
 CONTRACT_KEYS = {"verdict", "confidence", "needs_review", "review_reasons", "ct", "rgb", "vlm", "vlg", "timings_ms"}
 CT_DEFECT = ct_image(64, blob=(8, 40, 16, 12))
@@ -48,10 +48,7 @@ class MissingVLM(VLMBackend):
 
 @pytest.fixture(scope="module")
 def ckpt_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("ckpt")
-    save_ct(directory, default=True)
-    save_rgb(directory, default=True)
-    return directory
+    return default_checkpoint_dir(tmp_path_factory.mktemp("ckpt"))
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 import inspector.api.app as api_module  # noqa: E402
 from inspector.api import create_app  # noqa: E402
 from inspector.settings import InspectorSettings  # noqa: E402
-from tests.inspector._checkpoints import ct_image, rgb_image, save_ct, save_rgb  # noqa: E402
+from tests.inspector._checkpoints import ct_image, default_checkpoint_dir, rgb_image  # noqa: E402
 
 CONTRACT_KEYS = {"verdict", "confidence", "needs_review", "review_reasons", "ct", "rgb", "vlm", "vlg", "timings_ms"}
 KEY = "test-key-5f2b9c1e"
@@ -36,10 +36,7 @@ RGB_PNG = png(rgb_image(64))
 
 @pytest.fixture(scope="module")
 def ckpt_dir(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("api_ckpt")
-    save_ct(directory, default=True)
-    save_rgb(directory, default=True)
-    return directory
+    return default_checkpoint_dir(tmp_path_factory.mktemp("api_ckpt"))
 
 
 @pytest.fixture
