@@ -30,7 +30,7 @@ from core.manifest import read_manifest
 log = logging.getLogger(__name__)
 
 MARGINS = (1.0, 1.25, 1.5, 2.0, 3.0, 5.0)
-LOW_MARGINS = (0.1, 0.2, 0.3)  # the low-margin rule always stays on
+LOW_MARGINS = (0.05, 0.1, 0.2, 0.3)  # the low-margin rule always stays on
 
 
 @dataclass

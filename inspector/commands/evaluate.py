@@ -25,6 +25,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", help="optional folder for the Markdown report and figures")
     p.add_argument("--limit", type=int, default=None, help="evaluate at most N images")
     p.add_argument("--ood", help="review: folder with ood.csv (python -m inspector synth-ood)")
+    p.add_argument(
+        "--detail-pass",
+        choices=("card", "on", "off"),
+        default="card",
+        help="ct: score large slices with the native-resolution tile pass as the card says (default), always, or never",
+    )
     p.set_defaults(func=run)
 
 

@@ -236,11 +236,13 @@ class Predictor:
         raise NotImplementedError
 
     # -- shared preprocessing --------------------------------------------------------------
-    def to_tensor(self, image: np.ndarray) -> torch.Tensor:
+    def to_tensor(self, image: np.ndarray, intensity: bool = True) -> torch.Tensor:
         """Resize to the model input, normalise with the card's statistics, add a batch dim.
 
         Args:
             image: CT float ``[H, W]`` in ``[0, 1]`` or RGB ``uint8 [H, W, 3]``.
+            intensity: Apply the card's intensity window (off for tiles of a view that was
+                windowed as a whole, so every tile keeps the view's grey levels).
 
         Returns:
             FloatTensor ``[1, C, h, w]`` on the predictor's device.
@@ -259,7 +261,8 @@ class Predictor:
             array = cv2.resize(array, (w, h), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
             if array.ndim == 2:
                 array = array[..., None]
-        array = normalise_intensity(array, self.intensity)  # as the last training transform
+        if intensity:
+            array = normalise_intensity(array, self.intensity)  # as the last training transform
         array = (array - self.mean) / self.std
         return torch.from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1)))[None].to(self.device)
 

@@ -16,6 +16,7 @@ from core.errors import CheckpointError, InputError
 from core.window import uncrop_boxes, uncrop_map
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
+from inspector.predictors.ct_detail import DetailPass, to_family
 from inspector.review import FeatureDensity, ReviewPolicy, capture_features, model_review_reasons
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ class CTPredictor(Predictor):
         review = self.card.get("review") or {}
         self.review_policy = ReviewPolicy.from_card(review)
         self.density = FeatureDensity.from_state(self.review_state, review.get("ood_threshold", float("inf")))
+        self.detail = DetailPass.from_card(self.card)
 
     def build_model(self, card: Mapping[str, Any]) -> nn.Module:
         from models.ct_cnn import create_model
@@ -189,10 +191,18 @@ class CTPredictor(Predictor):
             explanation = self.explainer.run(self.model, tensor, meta, target=target)
         probs = torch.softmax(explanation.logits.float() / self.temperature, dim=0)
         is_defect, best, defect_p = self._choose(probs, threshold)
-        label = self.class_names[best]
         probabilities = {name: float(p) for name, p in zip(self.class_names, probs.tolist())}
+        # The review reads the whole view (its density was fitted on whole views).
         ood_score, reasons = self._review(seen.features, probabilities, defect_p, battery_type, threshold)
         heat = explanation.heatmap
+        explained = explanation.target
+        if self.detail is not None and self.detail.needed(view.shape, max(self.input_hw)):
+            found = self._detail_pass(view, meta, threshold, probabilities)
+            if found is not None and found[1] > defect_p:
+                probs, defect_p, heat, explained = found[0], found[1], found[2], found[3]
+                is_defect, best, defect_p = self._choose(probs, threshold)
+                probabilities = {name: float(p) for name, p in zip(self.class_names, probs.tolist())}
+        label = self.class_names[best]
         boxes: list[dict] = []
         if is_defect:
             boxes = boxes_from_map(
@@ -212,11 +222,60 @@ class CTPredictor(Predictor):
             threshold=threshold,
             boxes=boxes,
             attention=np.clip(attention, 0.0, 1.0),
-            explained_class=self.class_names[explanation.target],
+            explained_class=self.class_names[explained],
             explainer=self.explainer.name,
             ood_score=ood_score,
             review_reasons=reasons,
         )
+
+    def _detail_pass(
+        self,
+        view: np.ndarray,
+        meta: torch.Tensor | None,
+        threshold: float,
+        whole: Mapping[str, float],
+    ) -> tuple[torch.Tensor, float, np.ndarray, int] | None:
+        """Classify near-native-resolution tiles of a large view (:mod:`.ct_detail`).
+
+        Returns:
+            ``(probabilities on the whole view's battery family, defect probability, attention
+            map at the view's size, explained class)`` of the tile with the most defect evidence,
+            or ``None`` when the view gives no tiles.
+        """
+        from core.preprocessing.intensity import normalise_intensity
+
+        windowed = normalise_intensity(np.asarray(view, np.float32)[..., None], self.intensity)[..., 0]
+        tiles = self.detail.tiles(windowed, max(self.input_hw))
+        if not tiles:
+            return None
+        batch = torch.cat([self.to_tensor(t.image, intensity=False) for t in tiles])
+        tile_meta = meta.expand(len(tiles), -1) if meta is not None else None
+        with torch.no_grad():
+            logits = self.model(batch, tile_meta).float()
+        tile_probs = torch.softmax(logits / self.temperature, dim=1)
+        family = "cell" if sum(p for n, p in whole.items() if n.startswith("cell_")) >= 0.5 else "module"
+        best_p, best_i, best_probs = -1.0, 0, None
+        for i, row in enumerate(tile_probs.tolist()):
+            moved = to_family(dict(zip(self.class_names, row)), family)
+            p = sum(moved[self.class_names[j]] for j in self.defect_index)
+            if p > best_p:
+                best_p, best_i, best_probs = p, i, moved
+        probs = torch.tensor([best_probs[n] for n in self.class_names])
+
+        def target(tile_logits: torch.Tensor) -> int:
+            moved = to_family(
+                dict(zip(self.class_names, torch.softmax(tile_logits.float() / self.temperature, 0).tolist())), family
+            )
+            return self._choose(torch.tensor([moved[n] for n in self.class_names]), threshold)[1]
+
+        tile = tiles[best_i]
+        explanation = self.explainer.run(self.model, batch[best_i : best_i + 1], meta, target=target)
+        x, y, w, h = tile.window
+        heat = np.zeros(view.shape[:2], np.float32)
+        patch = cv2.resize(explanation.heatmap, (w, h), interpolation=cv2.INTER_LINEAR)
+        ph, pw = heat[y : y + h, x : x + w].shape
+        heat[y : y + ph, x : x + pw] = patch[:ph, :pw]
+        return probs, float(best_p), heat, explanation.target
 
     def _review(
         self,

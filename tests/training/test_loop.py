@@ -188,3 +188,13 @@ def test_seeded_generators_are_reproducible():
     a = torch.randperm(10, generator=make_generator(3))
     b = torch.randperm(10, generator=make_generator(3))
     assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_cpu_bf16_only_where_the_cpu_has_it(tmp_path, monkeypatch, native):
+    import training.loop as loop
+
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: native)
+    trainer = Trainer(ToyTask([0.5]), _config(**{"train.cpu_bf16": True}), tmp_path)
+    assert trainer.use_autocast is native
+    assert Trainer(ToyTask([0.5]), _config(), tmp_path).use_autocast is False

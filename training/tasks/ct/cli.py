@@ -20,6 +20,12 @@ def evaluate_from_cli(args: argparse.Namespace) -> dict[str, Any]:
     """Entry point of ``python -m inspector evaluate ct`` (returns the JSON the command writes)."""
     if not args.checkpoint:
         raise InputError("evaluate ct needs --checkpoint NAME.safetensors")
+    detail = {"card": None, "on": True, "off": False}[getattr(args, "detail_pass", None) or "card"]
     return evaluate(
-        args.checkpoint, args.data, args.split, getattr(args, "report", None), getattr(args, "limit", None)
+        args.checkpoint,
+        args.data,
+        args.split,
+        getattr(args, "report", None),
+        getattr(args, "limit", None),
+        detail_pass=detail,
     )

@@ -128,6 +128,7 @@ def evaluate(
     limit: int | None = None,
     calibration_split: str | None = "val",
     bootstrap: int = 1000,
+    detail_pass: bool | None = None,
 ) -> dict[str, Any]:
     """Evaluate a CT checkpoint on one split of one or several datasets.
 
@@ -140,6 +141,10 @@ def evaluate(
         calibration_split: Split used to fit a temperature when the card has none fitted
             (``None`` = use the card's temperature as is).
         bootstrap: Battery-level bootstrap resamples for the confidence intervals (0 = none).
+        detail_pass: Score slices whose battery view is larger than the model input as the
+            inspector does with the card's detail pass (:mod:`inspector.predictors.ct_detail`):
+            ``None`` follows the card, ``True`` forces it on (default settings when the card
+            has none), ``False`` off.
 
     Returns:
         Contract metrics: ``accuracy, macro_f1, roc_auc, per_class, confusion_matrix, binary``
@@ -170,8 +175,11 @@ def evaluate(
         log.info("card has no fitted temperature; fitted %.3f on %s", temperature, calibration_split)
     probs_raw = softmax_with_temperature(logits)
     probs = softmax_with_temperature(logits, temperature)
-    metrics = classification_metrics(labels, probs, class_names)
     records = records_of(dataset)
+    detail_changed = 0
+    if detail_pass is not False:
+        probs, detail_changed = _apply_detail_pass(checkpoint, card, records, probs, class_names, detail_pass)
+    metrics = classification_metrics(labels, probs, class_names)
     review = review_slices(model, card, density, probs, features, records, class_names)
     metrics.update(
         ece_before=expected_calibration_error(probs_raw, labels),
@@ -181,6 +189,7 @@ def evaluate(
         checkpoint=str(checkpoint),
         architecture=card.get("architecture"),
         data=[str(d) for d in dirs],
+        detail_pass_changed=detail_changed,
     )
     metrics["ece"] = metrics["ece_after"]
     metrics.update(review_metrics(labels, probs, class_names, review))
@@ -198,6 +207,45 @@ def evaluate(
             metrics, class_names, report_dir, labels, probs, title="CT classification report", context=context
         )
     return metrics
+
+
+def _apply_detail_pass(
+    checkpoint: str | Path,
+    card: Mapping[str, Any],
+    records: pd.DataFrame,
+    probs: np.ndarray,
+    class_names: Sequence[str],
+    force: bool | None,
+) -> tuple[np.ndarray, int]:
+    """Probabilities of slices the inspector's detail pass would look at, as the inspector gives them.
+
+    Returns:
+        ``(probabilities, number of slices whose probabilities the detail pass changed)``.
+    """
+    from core.checkpoint import load_checkpoint
+    from core.imageio import load_image
+    from inspector.predictors import create_predictor
+    from inspector.predictors.ct_detail import DetailPass
+
+    card = dict(card)
+    if force and DetailPass.from_card(card) is None:
+        card["preprocessing"] = {**(card.get("preprocessing") or {}), "detail_pass": True}
+    if DetailPass.from_card(card) is None:
+        return probs, 0
+    state_dict, _ = load_checkpoint(checkpoint, task="ct")
+    predictor = create_predictor(state_dict, card)
+    out, changed = probs.copy(), 0
+    for i, row in records.iterrows():
+        image = load_image(Path(row["root"]) / row["image_path"], "ct")
+        view, _ = predictor._crop(image)
+        if not predictor.detail.needed(view.shape, max(predictor.input_hw)):
+            continue
+        got = predictor.predict(image).probabilities
+        new = np.array([got[n] for n in class_names])
+        if not np.allclose(new, out[i], atol=1e-4):
+            changed += 1
+        out[i] = new
+    return out, changed
 
 
 def records_of(dataset: Dataset) -> pd.DataFrame:
