@@ -13,6 +13,9 @@ from typing import Any
 from core.errors import ConfigError
 from inspector.verdict import POLICIES
 
+#: Runtimes a setting may name (:mod:`inspector.runtime` registers one runner per name).
+RUNTIME_NAMES: tuple[str, ...] = ("torch", "onnx")
+
 #: ``blind`` (images + metadata only) or ``evidence`` (also the inspector's maps, scores, verdict).
 VLM_MODES: tuple[str, ...] = ("blind", "evidence")
 
@@ -21,6 +24,7 @@ __all__ = [
     "DEFAULT_CHECKPOINTS_DIR",
     "default_checkpoints_dir",
     "InspectorSettings",
+    "RUNTIME_NAMES",
     "Thresholds",
 ]
 
@@ -60,6 +64,8 @@ class InspectorSettings:
         vlg_timeout_s: Seconds the VLG may take before its panel reports a timeout.
         backend_options: Per-backend constructor options, ``{name: {option: value}}``.
         device: Torch device for the models.
+        runtime: Where the models' inference graphs run: ``torch`` (default) or ``onnx``
+            (ONNX Runtime; CAM explanations keep a small torch head), see :mod:`inspector.runtime`.
     """
 
     ct_checkpoint: str | Path | None = None
@@ -78,6 +84,7 @@ class InspectorSettings:
     vlg_timeout_s: float = 60.0
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     device: str = "cpu"
+    runtime: str = "torch"
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -94,6 +101,8 @@ class InspectorSettings:
             raise ConfigError(f"rgb_threshold must be a finite number, got {self.rgb_threshold!r}")
         if self.vlm_mode not in VLM_MODES:
             raise ConfigError(f"vlm_mode must be one of {', '.join(VLM_MODES)}, not {self.vlm_mode!r}")
+        if self.runtime not in RUNTIME_NAMES:
+            raise ConfigError(f"runtime must be one of {', '.join(RUNTIME_NAMES)}, not {self.runtime!r}")
         self.checkpoints_dir = Path(self.checkpoints_dir)
         self.vlm = None if self.vlm in (None, "", "none") else self.vlm
         self.vlg = None if self.vlg in (None, "", "none") else self.vlg

@@ -16,7 +16,7 @@ from core.errors import CheckpointError, InputError
 from core.window import uncrop_boxes, uncrop_map
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
-from inspector.review import FeatureDensity, ReviewPolicy, capture_features, model_review_reasons
+from inspector.review import FeatureDensity, ReviewPolicy, model_review_reasons
 
 log = logging.getLogger(__name__)
 
@@ -181,17 +181,17 @@ class CTPredictor(Predictor):
         view, window = self._crop(image)
         tensor = self.to_tensor(view)
         meta = meta.to(self.device) if meta is not None else None
-
-        def target(logits: torch.Tensor) -> int:
-            return self._choose(torch.softmax(logits.float() / self.temperature, dim=0), threshold)[1]
-
-        with capture_features(self.model) as seen:
-            explanation = self.explainer.run(self.model, tensor, meta, target=target)
-        probs = torch.softmax(explanation.logits.float() / self.temperature, dim=0)
+        inputs = {"image": tensor.cpu().numpy()}
+        if meta is not None:
+            inputs["meta"] = meta.cpu().numpy()
+        out = self.runner.run(inputs)
+        probs = torch.softmax(torch.from_numpy(out["logits"][0]).float() / self.temperature, dim=0)
         is_defect, best, defect_p = self._choose(probs, threshold)
+        explanation = self._explain(tensor, meta, out.get("activations"), target=best)
         label = self.class_names[best]
         probabilities = {name: float(p) for name, p in zip(self.class_names, probs.tolist())}
-        ood_score, reasons = self._review(seen.features, probabilities, defect_p, battery_type, threshold)
+        features = torch.from_numpy(out["features"]) if out["features"].size else None
+        ood_score, reasons = self._review(features, probabilities, defect_p, battery_type, threshold)
         heat = explanation.heatmap
         boxes: list[dict] = []
         if is_defect:
@@ -217,6 +217,25 @@ class CTPredictor(Predictor):
             ood_score=ood_score,
             review_reasons=reasons,
         )
+
+    def build_graph(self) -> Any:
+        """Logits, the review features and (where the model allows) the CAM target activations."""
+        from inspector.runtime.graphs import CTGraph
+
+        return CTGraph(self.model, self.input_hw, self.in_chans, self.uses_meta)
+
+    def _explain(
+        self, tensor: torch.Tensor, meta: torch.Tensor | None, activations: np.ndarray | None, target: int
+    ) -> Any:
+        """The explanation of ``target``: from the graph's activations when it has them and the
+        explainer is a CAM method (only the head runs in torch), else the whole model in torch."""
+        from inspector.explain.base import CAMExplainer
+
+        if activations is not None and isinstance(self.explainer, CAMExplainer):
+            head = self.runner.graph.head
+            size = (int(tensor.shape[-2]), int(tensor.shape[-1]))
+            return self.explainer.run_on_activations(head, torch.from_numpy(activations), meta, size, target)
+        return self.explainer.run(self.model, tensor, meta, target=target)
 
     def _review(
         self,
