@@ -24,7 +24,9 @@ __all__ = [
     "DEFAULT_CHECKPOINTS_DIR",
     "default_checkpoints_dir",
     "InspectorSettings",
+    "RUNTIME_ENV",
     "RUNTIME_NAMES",
+    "default_runtime",
     "Thresholds",
 ]
 
@@ -32,6 +34,15 @@ __all__ = [
 DEFAULT_CHECKPOINTS_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 #: Environment variable that points default-checkpoint lookup elsewhere.
 CHECKPOINTS_ENV = "INSPECTOR_CHECKPOINTS_DIR"
+
+
+#: Environment variable choosing the default runtime (``torch`` or ``onnx``; the app reads it too).
+RUNTIME_ENV = "INSPECTOR_RUNTIME"
+
+
+def default_runtime() -> str:
+    """``$INSPECTOR_RUNTIME`` if set, else ``torch``."""
+    return os.environ.get(RUNTIME_ENV) or "torch"
 
 
 def default_checkpoints_dir() -> Path:
@@ -65,7 +76,8 @@ class InspectorSettings:
         backend_options: Per-backend constructor options, ``{name: {option: value}}``.
         device: Torch device for the models.
         runtime: Where the models' inference graphs run: ``torch`` (default) or ``onnx``
-            (ONNX Runtime; CAM explanations keep a small torch head), see :mod:`inspector.runtime`.
+            (ONNX Runtime; CAM explanations keep a small torch head), see :mod:`inspector.runtime`;
+            default ``$INSPECTOR_RUNTIME``, else ``torch`` (how the app chooses it).
     """
 
     ct_checkpoint: str | Path | None = None
@@ -84,7 +96,7 @@ class InspectorSettings:
     vlg_timeout_s: float = 60.0
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     device: str = "cpu"
-    runtime: str = "torch"
+    runtime: str = field(default_factory=default_runtime)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:

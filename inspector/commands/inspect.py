@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
-from inspector.settings import default_checkpoints_dir
+from inspector.settings import default_checkpoints_dir, default_runtime
 
 
 def add_backend_arguments(
@@ -45,13 +45,13 @@ def add_backend_arguments(
 
 def add_runtime_argument(p: argparse.ArgumentParser) -> None:
     """``--runtime torch|onnx``: where the models' inference graphs run."""
-    from inspector.settings import RUNTIME_NAMES
+    from inspector.settings import RUNTIME_NAMES, default_runtime
 
     p.add_argument(
         "--runtime",
         choices=RUNTIME_NAMES,
-        default="torch",
-        help="run the models with torch or ONNX Runtime (default: torch)",
+        default=default_runtime(),
+        help="run the models with torch or ONNX Runtime (default: $INSPECTOR_RUNTIME, else torch)",
     )
 
 
@@ -72,7 +72,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         vlm_mode=getattr(args, "vlm_mode", "evidence"),
         vlm_timeout_s=args.vlm_timeout,
         vlg_timeout_s=args.vlg_timeout,
-        runtime=getattr(args, "runtime", "torch"),
+        runtime=getattr(args, "runtime", None) or default_runtime(),
     )
 
 
