@@ -23,6 +23,7 @@ REGISTRIES: dict[str, str] = {
     "explainer": "inspector.explain.base:EXPLAINERS",
     "predictor": "inspector.predictors.base:PREDICTORS",
     "score": "inspector.anomaly.scores:SCORE_METHODS",
+    "runtime": "inspector.runtime.base:RUNTIMES",
     "loss": "training.losses:LOSSES",
     "corruption": "training.anomaly.corruptions:CORRUPTIONS",
     "transform": "training.transforms:TRANSFORMS",

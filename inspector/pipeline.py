@@ -237,7 +237,7 @@ class Inspector:
                 )
                 continue
             predictors[side] = load_predictor(
-                path, tasks=SIDE_TASKS[side], device=settings.device, **options[side]
+                path, tasks=SIDE_TASKS[side], device=settings.device, runtime=settings.runtime, **options[side]
             )
         return cls(settings, ct=predictors.get("ct"), rgb=predictors.get("rgb"), missing=missing)
 

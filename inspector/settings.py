@@ -13,6 +13,9 @@ from typing import Any
 from core.errors import ConfigError
 from inspector.verdict import POLICIES
 
+#: Runtimes a setting may name (:mod:`inspector.runtime` registers one runner per name).
+RUNTIME_NAMES: tuple[str, ...] = ("torch", "onnx")
+
 #: ``blind`` (images + metadata only) or ``evidence`` (also the inspector's maps, scores, verdict).
 VLM_MODES: tuple[str, ...] = ("blind", "evidence")
 
@@ -21,6 +24,9 @@ __all__ = [
     "DEFAULT_CHECKPOINTS_DIR",
     "default_checkpoints_dir",
     "InspectorSettings",
+    "RUNTIME_ENV",
+    "RUNTIME_NAMES",
+    "default_runtime",
     "Thresholds",
 ]
 
@@ -28,6 +34,15 @@ __all__ = [
 DEFAULT_CHECKPOINTS_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 #: Environment variable that points default-checkpoint lookup elsewhere.
 CHECKPOINTS_ENV = "INSPECTOR_CHECKPOINTS_DIR"
+
+
+#: Environment variable choosing the default runtime (``torch`` or ``onnx``; the app reads it too).
+RUNTIME_ENV = "INSPECTOR_RUNTIME"
+
+
+def default_runtime() -> str:
+    """``$INSPECTOR_RUNTIME`` if set, else ``torch``."""
+    return os.environ.get(RUNTIME_ENV) or "torch"
 
 
 def default_checkpoints_dir() -> Path:
@@ -60,6 +75,9 @@ class InspectorSettings:
         vlg_timeout_s: Seconds the VLG may take before its panel reports a timeout.
         backend_options: Per-backend constructor options, ``{name: {option: value}}``.
         device: Torch device for the models.
+        runtime: Where the models' inference graphs run: ``torch`` (default) or ``onnx``
+            (ONNX Runtime; CAM explanations keep a small torch head), see :mod:`inspector.runtime`;
+            default ``$INSPECTOR_RUNTIME``, else ``torch`` (how the app chooses it).
     """
 
     ct_checkpoint: str | Path | None = None
@@ -78,6 +96,7 @@ class InspectorSettings:
     vlg_timeout_s: float = 60.0
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     device: str = "cpu"
+    runtime: str = field(default_factory=default_runtime)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
@@ -94,6 +113,8 @@ class InspectorSettings:
             raise ConfigError(f"rgb_threshold must be a finite number, got {self.rgb_threshold!r}")
         if self.vlm_mode not in VLM_MODES:
             raise ConfigError(f"vlm_mode must be one of {', '.join(VLM_MODES)}, not {self.vlm_mode!r}")
+        if self.runtime not in RUNTIME_NAMES:
+            raise ConfigError(f"runtime must be one of {', '.join(RUNTIME_NAMES)}, not {self.runtime!r}")
         self.checkpoints_dir = Path(self.checkpoints_dir)
         self.vlm = None if self.vlm in (None, "", "none") else self.vlm
         self.vlg = None if self.vlg in (None, "", "none") else self.vlg

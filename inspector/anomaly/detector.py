@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from core.errors import ThresholdError
 from core.preprocessing.rgb_crop import RGBCrop
 from core.window import Window, uncrop_map
-from inspector.anomaly.scores import ScoreConfig, anomaly_scores, error_map, gaussian_blur
+from inspector.anomaly.scores import ScoreConfig
 
 __all__ = ["AnomalyDetector"]
 
@@ -35,6 +35,8 @@ class AnomalyDetector:
         device: Torch device for inference.
         crop: How a photo becomes the model input (default: the whole photo resized, as the
             first checkpoints were trained).
+        runtime: Where the scoring graph (:class:`inspector.runtime.graphs.RGBGraph`: model,
+            error map, score method) runs: ``torch`` (default) or ``onnx``.
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class AnomalyDetector:
         score_scale: float | None = None,
         device: str | torch.device = "cpu",
         crop: RGBCrop | None = None,
+        runtime: str | None = None,
     ) -> None:
         if threshold is None or not math.isfinite(float(threshold)):
             raise ThresholdError(f"the RGB threshold {threshold!r} is not a finite number.")
@@ -66,6 +69,11 @@ class AnomalyDetector:
             raise ValueError(
                 f"crop size {self.crop.size} differs from the model input size {self.input_size}"
             )
+        from inspector.runtime import create_runner
+        from inspector.runtime.graphs import RGBGraph
+
+        self.graph = RGBGraph(self.model, score, self.input_size, mean, std).to(self.device)
+        self.runner = create_runner(runtime, self.graph)
 
     @classmethod
     def from_checkpoint(cls, path: str, device: str | torch.device = "cpu") -> AnomalyDetector:
@@ -106,14 +114,9 @@ class AnomalyDetector:
 
     @torch.no_grad()
     def score_tensor(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Scores ``[B]`` and smoothed error maps ``[B, S, S]`` of a preprocessed batch."""
-        if hasattr(self.model, "anomaly_map"):
-            errors = self.model.anomaly_map(x)
-        else:
-            errors = error_map(
-                x * self.std + self.mean, self.model(x) * self.std + self.mean, self.score.metric
-            )
-        return anomaly_scores(errors, self.score), gaussian_blur(errors, self.score.smooth_sigma)
+        """Scores ``[B]`` and smoothed error maps ``[B, S, S]`` of a preprocessed batch (on the runner)."""
+        out = self.runner.run({"image": x.detach().cpu().numpy()})
+        return torch.from_numpy(out["score"]), torch.from_numpy(out["error_map"])
 
     def predict(self, image: np.ndarray, threshold: float | None = None) -> dict[str, Any]:
         """Score one uint8 ``H x W x 3`` image.

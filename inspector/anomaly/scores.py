@@ -74,8 +74,8 @@ def gaussian_blur(maps: torch.Tensor, sigma: float) -> torch.Tensor:
     kernel = torch.exp(-(coords**2) / (2 * sigma**2))
     kernel = kernel / kernel.sum()
     x = maps.unsqueeze(1)
-    pad_h = min(radius, x.shape[-2] - 1)
-    pad_w = min(radius, x.shape[-1] - 1)
+    pad_h = min(radius, int(x.shape[-2]) - 1)  # int(): sizes are constants in an exported graph
+    pad_w = min(radius, int(x.shape[-1]) - 1)
     x = F.pad(x, (pad_w, pad_w, pad_h, pad_h), mode="reflect")
     kh = kernel[radius - pad_h : radius + pad_h + 1].view(1, 1, -1, 1)
     kw = kernel[radius - pad_w : radius + pad_w + 1].view(1, 1, 1, -1)
@@ -135,7 +135,7 @@ def mean_score(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
 def topk_score(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
     """Mean of the top ``topk_fraction`` pixels of the smoothed error map."""
     flat = gaussian_blur(errors, config.smooth_sigma).flatten(1)
-    k = max(1, int(round(config.topk_fraction * flat.shape[1])))
+    k = max(1, int(round(config.topk_fraction * int(flat.shape[1]))))
     return flat.topk(k, dim=1).values.mean(dim=1)
 
 

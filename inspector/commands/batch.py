@@ -1,5 +1,7 @@
 """``python -m inspector batch SOURCE --out FILE.jsonl``: inspect many batteries.
 
+``--engine ray`` runs the same inspections on a Ray Data actor pool (:mod:`inspector.commands._batch_ray`).
+
 ``SOURCE`` is a dataset folder (or its ``manifest.csv``), or a folder of images: either with
 ``ct/`` and ``rgb/`` sub-folders whose files are paired by name stem, or a flat folder of one
 modality (``--modality``). With a manifest, the CT and RGB rows that share a ``pair_id`` are
@@ -14,6 +16,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,27 +167,51 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--modality", choices=("ct", "rgb"), help="modality of a flat image folder")
     p.add_argument("--limit", type=int, help="inspect at most N items")
     add_backend_arguments(p, default_vlm="none", default_vlg="none")
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: one process; ray: Ray Data actor pool, models loaded once per actor (default: local)",
+    )
+    p.add_argument("--workers", type=int, help="ray: actors, one CPU each (default: the cluster's CPUs)")
+    p.add_argument("--address", help="ray: an existing cluster (default: start a local one)")
     p.set_defaults(func=run)
+
+
+def run_local(items: list[BatchItem], settings: Any, sides: tuple[str, ...], lang: str) -> Iterator[dict[str, Any]]:
+    """The ``local`` engine: load the models once and inspect the items one after the other."""
+    from inspector.pipeline import Inspector
+
+    inspector = Inspector.load(settings, sides=sides)
+    for item in items:
+        yield inspect_item(inspector, item, lang)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from inspector.pipeline import Inspector
-
     items = collect_items(args)
     sides = tuple(s for s in ("ct", "rgb") if any(getattr(it, f"{s}_path") for it in items))
-    inspector = Inspector.load(settings_from_args(args), sides=sides)
+    settings = settings_from_args(args)
+    if args.engine == "ray":
+        from inspector.commands._batch_ray import run_ray
+
+        stream = run_ray(items, settings, sides, args.lang, workers=args.workers, address=args.address)
+    else:
+        stream = run_local(items, settings, sides, args.lang)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     records: list[dict[str, Any]] = []
     start = time.perf_counter()
     with out.open("w", encoding="utf-8") as fh:
-        for item in tqdm(items, desc="inspect", unit="item", file=sys.stderr, dynamic_ncols=True):
-            record = inspect_item(inspector, item, args.lang)
-            records.append(record)
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        progress = tqdm(total=len(items), desc=f"inspect ({args.engine})", unit="item", file=sys.stderr, dynamic_ncols=True)
+        with progress:
+            for record in stream:
+                records.append(record)
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                progress.update(1)
     summary = summarise(records, items, time.perf_counter() - start)
+    summary["engine"] = args.engine
     summary_path = Path(args.summary) if args.summary else out.with_suffix(".summary.json")
     summary_path.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     for record in records:

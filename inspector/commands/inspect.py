@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import InputError
-from inspector.settings import default_checkpoints_dir
+from inspector.settings import default_checkpoints_dir, default_runtime
 
 
 def add_backend_arguments(
@@ -40,6 +40,19 @@ def add_backend_arguments(
     p.add_argument("--lang", choices=("ko", "en"), default="en", help="language of the written finding")
     p.add_argument("--vlm-timeout", type=float, default=60.0, help="seconds before the VLM gives up")
     p.add_argument("--vlg-timeout", type=float, default=60.0, help="seconds before the VLG gives up")
+    add_runtime_argument(p)
+
+
+def add_runtime_argument(p: argparse.ArgumentParser) -> None:
+    """``--runtime torch|onnx``: where the models' inference graphs run."""
+    from inspector.settings import RUNTIME_NAMES, default_runtime
+
+    p.add_argument(
+        "--runtime",
+        choices=RUNTIME_NAMES,
+        default=default_runtime(),
+        help="run the models with torch or ONNX Runtime (default: $INSPECTOR_RUNTIME, else torch)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
@@ -59,6 +72,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
         vlm_mode=getattr(args, "vlm_mode", "evidence"),
         vlm_timeout_s=args.vlm_timeout,
         vlg_timeout_s=args.vlg_timeout,
+        runtime=getattr(args, "runtime", None) or default_runtime(),
     )
 
 

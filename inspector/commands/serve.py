@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from inspector.commands.inspect import settings_from_args
+from inspector.commands.inspect import add_runtime_argument, settings_from_args
 from inspector.settings import default_checkpoints_dir
 
 
@@ -22,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ct-checkpoint", help="CT (or GAIN) checkpoint (default: the default card)")
     p.add_argument("--rgb-checkpoint", help="RGB autoencoder checkpoint (default: the default card)")
     p.add_argument("--checkpoints-dir", default=None, help=argparse.SUPPRESS)
+    add_runtime_argument(p)
     p.set_defaults(func=run)
 
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         vlg="none",
         vlm_timeout=60.0,
         vlg_timeout=60.0,
+        runtime=args.runtime,
     )
     app = create_app(settings_from_args(defaults), max_workers=args.workers, queue_limit=args.queue_limit)
     uvicorn.run(app, host=args.host, port=args.port, log_config=None)

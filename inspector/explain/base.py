@@ -227,8 +227,40 @@ class CAMExplainer(Explainer):
         if not captured or not captured[-1].requires_grad:
             raise RuntimeError(f"{self.name}: target layer produced no differentiable activation")
         activations = captured[-1]
+        return self._cam(activations, logits, target)
+
+    def _cam(
+        self, activations: torch.Tensor, logits: torch.Tensor, target: int | Callable[[torch.Tensor], int] | None
+    ) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """The raw CAM of ``target`` from differentiable activations and the logits they gave."""
         target = self.resolve_target(target, logits)
         (gradients,) = torch.autograd.grad(logits[0, target], activations)
         activations = activations.detach()
         cam = (self.weights(activations, gradients) * activations).sum(dim=1, keepdim=True)
         return F.relu(cam), logits.detach(), target
+
+    def run_on_activations(
+        self,
+        head: Callable[..., torch.Tensor],
+        activations: torch.Tensor,
+        meta: torch.Tensor | None,
+        size: tuple[int, int],
+        target: int | Callable[[torch.Tensor], int] | None = None,
+    ) -> Explanation:
+        """Explain from target-layer activations computed elsewhere (e.g. by ONNX Runtime).
+
+        Only the head (``activations -> logits``) runs in torch, with its gradient; the result
+        equals :meth:`run` on the whole model when ``activations`` are the target layer's output.
+
+        Args:
+            head: ``head(activations [1, C, h, w], meta) -> logits [1, K]``, differentiable.
+            activations: The target layer's output for one image.
+            meta: Metadata ``[1, M]`` for models that take it.
+            size: ``(H, W)`` of the model input (the map's size).
+            target: As in :meth:`run`.
+        """
+        leaf = activations.detach().float().clone().requires_grad_(True)
+        with torch.enable_grad():
+            logits = head(leaf, meta)
+            raw, logits, target = self._cam(leaf, logits, target)
+        return Explanation(self.to_unit_map(raw, size), logits.detach()[0], target)

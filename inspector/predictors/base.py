@@ -141,6 +141,7 @@ class Predictor:
         threshold: Override of the card's decision threshold (see :meth:`resolve_threshold`).
         box_threshold: Map level that delimits a defect region.
         min_box_area: Smallest region kept, in pixels (default: :attr:`default_min_box_area`).
+        runtime: Where the inference graph runs (:mod:`inspector.runtime`: ``torch``, ``onnx``).
         **options: Predictor-specific options, passed to :meth:`setup`.
 
     Attributes:
@@ -149,6 +150,9 @@ class Predictor:
         input_hw: ``(height, width)`` the model is fed.
         mean, std: Per-channel normalisation from the card.
         threshold: The decision threshold.
+        runtime: Name of the runtime the inference graph runs on.
+        runner: The :class:`inspector.runtime.ModelRunner` of :meth:`build_graph` (``None``
+            for a predictor without a graph).
         source: Where the checkpoint was loaded from (set by :func:`load_predictor`).
     """
 
@@ -164,6 +168,7 @@ class Predictor:
         threshold: float | None = None,
         box_threshold: float = 0.5,
         min_box_area: int | None = None,
+        runtime: str | None = None,
         **options: Any,
     ) -> None:
         from core.checkpoint import load_state_dict_strict
@@ -186,8 +191,27 @@ class Predictor:
         self.model = model.float().to(self.device).eval()
         self.box_threshold = float(box_threshold)
         self.min_box_area = int(min_box_area if min_box_area is not None else self.default_min_box_area)
+        from inspector.runtime import DEFAULT_RUNTIME
+
+        self.runtime = runtime or DEFAULT_RUNTIME
         self.setup(**options)
         self.threshold = self.resolve_threshold(threshold)
+        self.runner = self.create_runner()
+
+    def build_graph(self) -> Any:
+        """The model's :class:`inspector.runtime.graphs.InferenceGraph`, or ``None``. Override this."""
+        return None
+
+    def create_runner(self) -> Any:
+        """The runner of :meth:`build_graph` on :attr:`runtime` (``None`` without a graph).
+
+        Raises:
+            ConfigError: Unknown runtime, or a model the runtime cannot run.
+        """
+        from inspector.runtime import create_runner
+
+        graph = self.build_graph()
+        return None if graph is None else create_runner(self.runtime, graph)
 
     def setup(self) -> None:
         """Read the card fields and options specific to this predictor. Override this.

@@ -17,7 +17,7 @@ from core.window import uncrop_boxes, uncrop_map
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
 from inspector.predictors.base import DefectProbability, Predictor, register_predictor
 from inspector.predictors.ct_detail import DetailPass, to_family
-from inspector.review import FeatureDensity, ReviewPolicy, capture_features, model_review_reasons
+from inspector.review import FeatureDensity, ReviewPolicy, model_review_reasons
 
 log = logging.getLogger(__name__)
 
@@ -183,17 +183,17 @@ class CTPredictor(Predictor):
         view, window = self._crop(image)
         tensor = self.to_tensor(view)
         meta = meta.to(self.device) if meta is not None else None
-
-        def target(logits: torch.Tensor) -> int:
-            return self._choose(torch.softmax(logits.float() / self.temperature, dim=0), threshold)[1]
-
-        with capture_features(self.model) as seen:
-            explanation = self.explainer.run(self.model, tensor, meta, target=target)
-        probs = torch.softmax(explanation.logits.float() / self.temperature, dim=0)
+        inputs = {"image": tensor.cpu().numpy()}
+        if meta is not None:
+            inputs["meta"] = meta.cpu().numpy()
+        out = self.runner.run(inputs)
+        probs = torch.softmax(torch.from_numpy(out["logits"][0]).float() / self.temperature, dim=0)
         is_defect, best, defect_p = self._choose(probs, threshold)
+        explanation = self._explain(tensor, meta, out.get("activations"), target=best)
         probabilities = {name: float(p) for name, p in zip(self.class_names, probs.tolist())}
+        features = torch.from_numpy(out["features"]) if out["features"].size else None
         # The review reads the whole view (its density was fitted on whole views).
-        ood_score, reasons = self._review(seen.features, probabilities, defect_p, battery_type, threshold)
+        ood_score, reasons = self._review(features, probabilities, defect_p, battery_type, threshold)
         heat = explanation.heatmap
         explained = explanation.target
         if self.detail is not None and self.detail.needed(view.shape, max(self.input_hw)):
@@ -249,10 +249,11 @@ class CTPredictor(Predictor):
         if not tiles:
             return None
         batch = torch.cat([self.to_tensor(t.image, intensity=False) for t in tiles])
-        tile_meta = meta.expand(len(tiles), -1) if meta is not None else None
-        with torch.no_grad():
-            logits = self.model(batch, tile_meta).float()
-        tile_probs = torch.softmax(logits / self.temperature, dim=1)
+        inputs = {"image": batch.cpu().numpy()}
+        if meta is not None:
+            inputs["meta"] = meta.expand(len(tiles), -1).cpu().numpy()
+        out = self.runner.run(inputs)
+        tile_probs = torch.softmax(torch.from_numpy(out["logits"]).float() / self.temperature, dim=1)
         family = "cell" if sum(p for n, p in whole.items() if n.startswith("cell_")) >= 0.5 else "module"
         best_p, best_i, best_probs = -1.0, 0, None
         for i, row in enumerate(tile_probs.tolist()):
@@ -261,21 +262,36 @@ class CTPredictor(Predictor):
             if p > best_p:
                 best_p, best_i, best_probs = p, i, moved
         probs = torch.tensor([best_probs[n] for n in self.class_names])
-
-        def target(tile_logits: torch.Tensor) -> int:
-            moved = to_family(
-                dict(zip(self.class_names, torch.softmax(tile_logits.float() / self.temperature, 0).tolist())), family
-            )
-            return self._choose(torch.tensor([moved[n] for n in self.class_names]), threshold)[1]
-
-        tile = tiles[best_i]
-        explanation = self.explainer.run(self.model, batch[best_i : best_i + 1], meta, target=target)
-        x, y, w, h = tile.window
+        # Explain what the tile itself saw: its most probable defect class.
+        target = max(self.defect_index, key=lambda j: float(tile_probs[best_i, j])) if self.defect_index else 0
+        activations = out.get("activations")
+        tile_acts = activations[best_i : best_i + 1] if activations is not None else None
+        explanation = self._explain(batch[best_i : best_i + 1], meta, tile_acts, target=target)
+        x, y, w, h = tiles[best_i].window
         heat = np.zeros(view.shape[:2], np.float32)
         patch = cv2.resize(explanation.heatmap, (w, h), interpolation=cv2.INTER_LINEAR)
         ph, pw = heat[y : y + h, x : x + w].shape
         heat[y : y + ph, x : x + pw] = patch[:ph, :pw]
         return probs, float(best_p), heat, explanation.target
+
+    def build_graph(self) -> Any:
+        """Logits, the review features and (where the model allows) the CAM target activations."""
+        from inspector.runtime.graphs import CTGraph
+
+        return CTGraph(self.model, self.input_hw, self.in_chans, self.uses_meta)
+
+    def _explain(
+        self, tensor: torch.Tensor, meta: torch.Tensor | None, activations: np.ndarray | None, target: int
+    ) -> Any:
+        """The explanation of ``target``: from the graph's activations when it has them and the
+        explainer is a CAM method (only the head runs in torch), else the whole model in torch."""
+        from inspector.explain.base import CAMExplainer
+
+        if activations is not None and isinstance(self.explainer, CAMExplainer):
+            head = self.runner.graph.head
+            size = (int(tensor.shape[-2]), int(tensor.shape[-1]))
+            return self.explainer.run_on_activations(head, torch.from_numpy(activations), meta, size, target)
+        return self.explainer.run(self.model, tensor, meta, target=target)
 
     def _review(
         self,

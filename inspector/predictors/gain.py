@@ -63,7 +63,12 @@ class GainPredictor(Predictor):
         except TypeError as exc:
             raise CheckpointError(f"GAIN checkpoint card has invalid model_kwargs: {exc}") from exc
 
-    @torch.no_grad()
+    def build_graph(self) -> Any:
+        """Defect logit, attention and localisation maps at the model input size."""
+        from inspector.runtime.graphs import GainGraph
+
+        return GainGraph(self.model, self.input_hw, self.in_chans)
+
     def predict(
         self,
         image: np.ndarray,
@@ -88,11 +93,9 @@ class GainPredictor(Predictor):
             raise InputError(f"a CT image must be a 2-D grayscale array, got shape {image.shape}")
         encode_meta(battery_type, axis)  # same validation as the other CT models
         tensor = self.to_tensor(image)
-        out = self.model(tensor)
-        size = tuple(tensor.shape[-2:])
-        p = float(torch.sigmoid(self.model.defect_logit(out))[0])
-        attention = self.model.attention(out, size)[0, 0].cpu().numpy()
-        loc = self.model.localisation(out, size)[0, 0].cpu().numpy()
+        out = self.runner.run({"image": tensor.cpu().numpy()})
+        p = float(torch.sigmoid(torch.from_numpy(out["defect_logit"]))[0])
+        attention, loc = out["attention"][0, 0], out["localisation"][0, 0]
         is_defect = p >= threshold
         normal, defect = self.class_names
         boxes: list[dict] = []

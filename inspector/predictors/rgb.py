@@ -99,8 +99,13 @@ class RGBPredictor(Predictor):
             score_scale=self.score_stats.get("score_scale"),
             device=self.device,
             crop=RGBCrop.from_card(self.card, self.input_hw[0]),
+            runtime=self.runtime,
         )
         return self.detector.threshold
+
+    def create_runner(self) -> Any:
+        """The anomaly detector's runner (its graph includes the score method and error map)."""
+        return self.detector.runner
 
     def build_model(self, card: Mapping[str, Any]) -> nn.Module:
         from models.rgb_ae import create_model
