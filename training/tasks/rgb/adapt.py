@@ -172,7 +172,8 @@ def fit_detector(
         defects: Optional folder of defect photos (or a dataset: its defect rows): Youden's J.
         config: Detector and fitting settings.
         backbone_weights: Local ``.safetensors`` backbone (ImageNet/DINO, timm key names); default:
-            the project's synthetic-photo backbone when shipped, else random initialisation (warned).
+            the project's synthetic-photo backbone when shipped, else random initialisation (warned);
+            ``"none"``: random initialisation on purpose.
         progress: Optional ``callback(fraction in [0, 1], message)``.
 
     Returns:
@@ -308,6 +309,9 @@ def fit_detector(
 
 def _backbone(path: str | Path | None) -> tuple[Path | None, str]:
     """The backbone weights to load and how the card describes them."""
+    if path is not None and str(path).lower() == "none":
+        log.warning("backbone weights disabled (none): the detector runs on a randomly initialised backbone")
+        return None, "none: random initialisation (asked for)"
     if path is not None:
         return Path(path), "local pretrained weights (user supplied)"
     if BACKBONE_DEFAULT.is_file():
