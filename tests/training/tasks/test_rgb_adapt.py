@@ -102,3 +102,12 @@ def test_fit_rgb_cli_then_inspect(photo_folders, tmp_path, capsys) -> None:
     result = json.loads(capsys.readouterr().out)
     assert code == 0 and result["rgb"]["ood_score"] is not None
     assert "needs_review" in result and result["rgb"]["threshold"] == pytest.approx(summary["threshold"])
+    # a noise "photo": flagged for review, and farther from the fitted normals than a normal photo
+    import cv2
+
+    noise = tmp_path / "noise.png"
+    cv2.imwrite(str(noise), np.random.default_rng(0).integers(0, 256, (96, 96, 3), dtype=np.uint8))
+    code = main(["inspect", "--rgb", str(noise), "--rgb-checkpoint", summary["checkpoint"], "--json"])
+    flagged = json.loads(capsys.readouterr().out)
+    assert code == 0 and flagged["needs_review"] and "rgb_noise_like" in flagged["review_reasons"]
+    assert flagged["rgb"]["ood_score"] > result["rgb"]["ood_score"]

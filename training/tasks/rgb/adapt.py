@@ -63,7 +63,7 @@ class FitConfig:
     seed: int = 0
     limit: int | None = None
     model_kwargs: dict[str, Any] | None = None
-    ood_limit: float = 3.0
+    ood_limit: float = 5.0
 
 
 def collect_photos(source: str | Path, want: str = "normal") -> list[Path]:
