@@ -202,7 +202,10 @@ def fit_detector(
     norm = IMAGENET if backbone_source.startswith("local") else IDENTITY
     start = time.monotonic()
 
-    normal_paths = collect_photos(normals, "normal")[: cfg.limit] if cfg.limit else collect_photos(normals, "normal")
+    normal_paths = collect_photos(normals, "normal")
+    rng = np.random.default_rng(cfg.seed)
+    if cfg.limit and len(normal_paths) > cfg.limit:  # a random subset: photos of one battery come in a row
+        normal_paths = [normal_paths[i] for i in sorted(rng.choice(len(normal_paths), cfg.limit, replace=False))]
     views, normal_paths = load_photos(normal_paths, size)
     folds = int(cfg.folds or preset["folds"])
     if len(views) < max(MIN_NORMALS, folds):
@@ -215,10 +218,7 @@ def fit_detector(
     report(0.05, f"{len(views)} normal photos read")
     score_cfg = ScoreConfig(method="topk", topk_fraction=0.01, smooth_sigma=0.0)
 
-    rng = np.random.default_rng(cfg.seed)
-    order = rng.permutation(len(views))
-    fold_of = np.empty(len(views), int)
-    fold_of[order] = np.arange(len(views)) % folds
+    fold_of = _folds(_groups(normals, normal_paths, folds), folds, rng)
     oof = {"score": np.zeros(len(views)), "peak": np.zeros(len(views)), "mean": np.zeros(len(views))}
     for k in range(folds):
         held = np.flatnonzero(fold_of == k)
@@ -305,6 +305,31 @@ def fit_detector(
         "" if recall is None else f", defect recall {recall:.3f}",
     )  # fmt: skip
     return {**card, "checkpoint": str(path)}
+
+
+def _groups(source: str | Path, paths: Sequence[Path], folds: int) -> list[str]:
+    """Group of each photo for the folds: its battery (dataset) or its sub-folder; else each photo alone.
+
+    Photos of one battery (or one batch folder) look alike; scoring one with a detector fitted
+    on its siblings would make the held-out false-alarm rate optimistic.
+    """
+    root = Path(source)
+    groups = [str(p.parent) for p in paths]
+    if (root / "manifest.csv").is_file():
+        from core.manifest import read_manifest
+
+        frame = read_manifest(root, check_files=False)
+        battery = dict(zip((str(root / p) for p in frame["image_path"]), frame["battery_id"].astype(str)))
+        groups = [battery.get(str(p), str(p)) for p in paths]
+    return groups if len(set(groups)) >= folds else [str(p) for p in paths]
+
+
+def _folds(groups: Sequence[str], folds: int, rng: np.random.Generator) -> np.ndarray:
+    """Fold index of each photo: whole groups go to one fold, groups dealt in random order."""
+    names = sorted(set(groups))
+    order = rng.permutation(len(names))
+    fold_of_group = {names[i]: k % folds for k, i in enumerate(order)}
+    return np.array([fold_of_group[g] for g in groups], int)
 
 
 def _backbone(path: str | Path | None) -> tuple[Path | None, str]:
