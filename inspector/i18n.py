@@ -368,6 +368,12 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "review.reason.ct_low_margin": {"ko": "CT 판정 여유가 작음", "en": "CT decision is close to its threshold"},
     "review.reason.rgb_blank_image": {"ko": "RGB 사진에 대비가 없음", "en": "RGB photo has no contrast (blank)"},
+    "review.reason.rgb_noise_like": {"ko": "RGB 사진이 잡음처럼 보임", "en": "RGB photo looks like noise, not a photo"},
+    "review.reason.rgb_grey_image": {"ko": "RGB 사진에 색이 없음 (CT 영상일 수 있음)", "en": "RGB photo has no colour (a CT slice?)"},
+    "review.reason.rgb_out_of_distribution": {
+        "ko": "RGB 사진이 학습된 정상 사진과 매우 다름",
+        "en": "RGB photo is unlike every normal photo the detector was fitted on",
+    },
     "history.col_review": {"ko": "검토", "en": "Review"},
     "verdict.normal": {"ko": "정상", "en": "Normal"},
     "verdict.internal_defect": {"ko": "내부불량", "en": "Internal defect"},

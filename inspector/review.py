@@ -15,6 +15,9 @@ code                            fires when
 ``ct_metadata_contradiction``   the image contradicts the battery type / axis given
 ``ct_low_margin``               the calibrated defect probability is close to the threshold
 ``rgb_blank_image``             an RGB photo without contrast
+``rgb_noise_like``              neighbouring pixels of the photo are uncorrelated: noise
+``rgb_grey_image``              the "photo" has no colour at all (e.g. a CT slice sent as RGB)
+``rgb_out_of_distribution``     the detector's features lie far outside the fitted normals
 ==============================  ==========================================================
 
 The feature-space check (:class:`FeatureDensity`) is a class-conditional Gaussian with one
@@ -41,6 +44,7 @@ __all__ = [
     "image_quality_reasons",
     "metadata_reasons",
     "model_review_reasons",
+    "rgb_ood_score",
     "split_review_state",
 ]
 
@@ -53,6 +57,9 @@ REVIEW_REASONS: tuple[str, ...] = (
     "ct_metadata_contradiction",
     "ct_low_margin",
     "rgb_blank_image",
+    "rgb_noise_like",
+    "rgb_grey_image",
+    "rgb_out_of_distribution",
 )
 
 STATE_PREFIX = "review."
@@ -125,12 +132,39 @@ def image_quality_reasons(
     if hi - lo < policy.min_contrast:
         reasons.append(f"{prefix}_blank_image")
         return reasons
-    if prefix == "ct":
-        if _neighbour_correlation(np.nan_to_num(grey)) < policy.min_correlation:
-            reasons.append("ct_noise_like")
-        if float(info.get("colour") or 0.0) > policy.max_colour:
-            reasons.append("ct_colour_photo")
+    if _neighbour_correlation(np.nan_to_num(grey)) < policy.min_correlation:
+        reasons.append(f"{prefix}_noise_like")
+    if prefix == "ct" and float(info.get("colour") or 0.0) > policy.max_colour:
+        reasons.append("ct_colour_photo")
+    if prefix == "rgb" and np.asarray(image).ndim == 3 and _chroma(np.asarray(image)) < policy.max_colour:
+        reasons.append("rgb_grey_image")
     return reasons
+
+
+def _chroma(image: np.ndarray) -> float:
+    """Mean chroma (max - min channel) of an ``[H, W, 3]`` image, in ``[0, 1]``."""
+    scale = 255.0 if image.dtype == np.uint8 else 1.0
+    pixels = image.astype(np.float32) / scale
+    return float((pixels.max(axis=2) - pixels.min(axis=2)).mean())
+
+
+def rgb_ood_score(map_mean: float, stats: Mapping[str, Any] | None) -> float | None:
+    """How far a photo's mean feature distance lies above the fitted normals (``rgb.ood_score``).
+
+    Args:
+        map_mean: Mean of the detector's raw anomaly map over the photo (a defect raises a few
+            patches; an object unlike any battery raises all of them).
+        stats: The card's ``review.rgb_ood`` block: median and 99th percentile of that mean over
+            the held-out normals of ``fit rgb``.
+
+    Returns:
+        ``(map_mean - p50) / (p99 - p50)``: about 1 or less for normals; ``None`` without stats.
+    """
+    if not stats:
+        return None
+    p50, p99 = float(stats["normal_mean_p50"]), float(stats["normal_mean_p99"])
+    spread = max(p99 - p50, 1e-6 * max(abs(p50), 1.0))
+    return (float(map_mean) - p50) / spread
 
 
 def metadata_reasons(

@@ -127,14 +127,16 @@ class AnomalyDetector:
                 is never changed, so one instance can serve concurrent requests.
 
         Returns:
-            ``score``, ``threshold``, ``is_defect``, ``defect_probability`` and ``error_map``: a
+            ``score``, ``threshold``, ``is_defect``, ``defect_probability``, ``error_map``: a
             float32 ``H x W`` array at the input image's resolution in ``[0, 1]`` (0.5 = the worst
-            pixel error seen on normal validation images).
+            pixel error seen on normal validation images), and ``map_mean``: the mean of the raw
+            (smoothed) map at model resolution, the input of :func:`inspector.review.rgb_ood_score`.
         """
         threshold = self.threshold if threshold is None else float(threshold)
         x, windows = self.preprocess(image)
         scores, maps = self.score_tensor(x)
         score = float(scores[0])
+        map_mean = float(maps[0].mean())
         if self.crop.enabled:  # from the battery window back to the photo's pixels (0 outside)
             emap = uncrop_map(maps[0].cpu().numpy(), windows[0], image.shape)
         else:
@@ -148,6 +150,7 @@ class AnomalyDetector:
             "is_defect": bool(score >= threshold),
             "defect_probability": defect_probability(score, threshold, self.score_scale),
             "error_map": unit,
+            "map_mean": map_mean,
         }
 
 

@@ -27,6 +27,9 @@ class RGBPrediction(DefectProbability):
         defect_probability: Logistic read of the margin (0.5 at the threshold).
         boxes: Defect boxes in input-image pixels (empty when normal).
         error_map: ``[H, W]`` in ``[0, 1]`` at the input size (0.5 = worst normal pixel).
+        ood_score: How far the photo's mean feature distance lies above the fitted normals
+            (:func:`inspector.review.rgb_ood_score`; ``None`` for a checkpoint without those stats).
+        review_reasons: ``rgb_out_of_distribution`` when ``ood_score`` exceeds the card's limit.
     """
 
     score: float
@@ -35,6 +38,8 @@ class RGBPrediction(DefectProbability):
     defect_probability: float
     boxes: list[dict] = field(default_factory=list)
     error_map: np.ndarray | None = field(default=None, repr=False)
+    ood_score: float | None = None
+    review_reasons: list[str] = field(default_factory=list)
 
     @property
     def confidence(self) -> float:
@@ -49,6 +54,7 @@ class RGBPrediction(DefectProbability):
             "is_defect": self.is_defect,
             "confidence": round(self.confidence, 6),
             "boxes": self.boxes,
+            "ood_score": None if self.ood_score is None else round(float(self.ood_score), 4),
         }
 
 
@@ -145,7 +151,14 @@ class RGBPredictor(Predictor):
             boxes = boxes_from_map(
                 out["error_map"], self.box_threshold, label="anomaly", min_area=self.min_box_area
             )
+        from inspector.review import rgb_ood_score
+
+        ood_stats = (self.card.get("review") or {}).get("rgb_ood")
+        ood = rgb_ood_score(out["map_mean"], ood_stats)
+        reasons = ["rgb_out_of_distribution"] if ood is not None and ood > float(ood_stats.get("limit", 3.0)) else []
         return RGBPrediction(
+            ood_score=ood,
+            review_reasons=reasons,
             score=float(out["score"]),
             threshold=float(out["threshold"]),
             is_defect=bool(out["is_defect"]),

@@ -106,7 +106,7 @@ def test_rgb_known_answer_score_decision_and_box(rgb):
     x, y, w, h = box["box"]
     assert x <= 40 and y <= 8 and x + w >= 52 and y + h >= 18  # covers the square
     assert w <= 24 and h <= 24  # and not much more
-    assert set(defect.to_dict()) == {"score", "threshold", "is_defect", "confidence", "boxes"}
+    assert set(defect.to_dict()) == {"score", "threshold", "is_defect", "confidence", "boxes", "ood_score"}
 
 
 def test_rgb_boxes_are_in_pixels_of_a_non_square_input(rgb):

@@ -104,3 +104,38 @@ def test_capture_features_records_input_of_last_linear() -> None:
     torch.testing.assert_close(seen.features, expected)
     model(x)  # hook removed: nothing more is recorded
     assert seen._handle is not None and not model[3]._forward_pre_hooks
+
+
+# --- RGB side (issue 14): blank, noise, CT-as-RGB, feature distance --------------------------------
+
+
+def _synth_photos(root, n: int = 6) -> list[np.ndarray]:
+    from core.imageio import load_image
+    from core.manifest import read_manifest
+
+    frame = read_manifest(root, check_files=False)
+    rows = frame[frame["modality"] == "rgb"].head(n)
+    return [load_image(root / p, "rgb") for p in rows["image_path"]]
+
+
+def test_rgb_checks_pass_normal_synth_photos(tiny_dataset) -> None:
+    photos = _synth_photos(tiny_dataset)
+    assert photos and all(image_quality_reasons(p, POLICY, prefix="rgb") == [] for p in photos)
+
+
+def test_rgb_blank_noise_and_ct_as_rgb_are_flagged(tiny_dataset) -> None:
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    ct = (np.repeat(_ct_like(96)[..., None], 3, axis=2) * 255).astype(np.uint8)  # a CT slice saved as RGB
+    assert image_quality_reasons(np.full((96, 96, 3), 200, np.uint8), POLICY, prefix="rgb") == ["rgb_blank_image"]
+    assert "rgb_noise_like" in image_quality_reasons(noise, POLICY, prefix="rgb")
+    assert image_quality_reasons(ct, POLICY, prefix="rgb") == ["rgb_grey_image"]
+
+
+def test_rgb_ood_score_is_in_units_of_the_normal_spread() -> None:
+    from inspector.review import rgb_ood_score
+
+    stats = {"normal_mean_p50": 1.0, "normal_mean_p99": 1.5, "limit": 3.0}
+    assert rgb_ood_score(1.5, stats) == pytest.approx(1.0)
+    assert rgb_ood_score(4.0, stats) == pytest.approx(6.0)
+    assert rgb_ood_score(4.0, None) is None

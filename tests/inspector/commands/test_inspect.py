@@ -58,7 +58,7 @@ def test_inspect_json_is_the_contract(files, capsys):
     assert set(result) == CONTRACT_KEYS
     assert result["verdict"] == "composite_defect"
     assert set(result["ct"]) == {"label", "probabilities", "is_defect", "confidence", "boxes", "ood_score"}
-    assert set(result["rgb"]) == {"score", "threshold", "is_defect", "confidence", "boxes"}
+    assert set(result["rgb"]) == {"score", "threshold", "is_defect", "confidence", "boxes", "ood_score"}
     assert result["ct"]["boxes"][0]["box"] == [8, 40, 16, 12]
     assert result["vlm"]["backend"] == "findings_writer" and result["vlg"]["backend"] == "model_boxes"
 

@@ -1,0 +1,64 @@
+"""Feature-based RGB detectors (anomalib): each registered one fits, saves, loads from its card and scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("anomalib.models")  # imported at collection: its import (lightning) is slow, not the tests
+
+from core.checkpoint import save_checkpoint  # noqa: E402
+from inspector.anomaly import AnomalyDetector  # noqa: E402
+from models.rgb_ae import RGB_MODELS, create_model  # noqa: E402
+from models.rgb_ae._features import FeatureDetector  # noqa: E402
+
+FAST = {"stfpm": {"epochs": 1}}
+
+
+def feature_detectors() -> list[str]:
+    """Registered RGB models whose factory builds a :class:`FeatureDetector`."""
+    names = []
+    for name in RGB_MODELS.names():
+        annotation = RGB_MODELS.get(name).__annotations__.get("return", "")
+        if "Detector" in str(annotation):
+            names.append(name)
+    return names
+
+
+def test_the_three_families_are_registered() -> None:
+    assert {"patchcore", "padim", "stfpm"} <= set(feature_detectors())
+
+
+@pytest.mark.parametrize("name", feature_detectors())
+def test_detector_loads_from_its_card_and_scores_an_image(name: str, tmp_path) -> None:
+    torch.manual_seed(0)
+    model = create_model(name, **FAST.get(name, {}))
+    assert isinstance(model, FeatureDetector)
+    normals = torch.rand(6, 3, 64, 64) * 0.2 + 0.4
+    model.fit([normals[:3], normals[3:]])
+    card = {
+        "task": "rgb", "architecture": name, "model_kwargs": FAST.get(name, {}), "class_names": ["normal", "defect"],
+        "input_size": 64, "threshold": 1.0, "score_method": {"method": "topk", "topk_fraction": 0.01, "smooth_sigma": 0.0},
+    }  # fmt: skip
+    save_checkpoint(model, tmp_path / f"rgb_{name}", card, fp16=False)
+
+    detector = AnomalyDetector.from_checkpoint(str(tmp_path / f"rgb_{name}.safetensors"))
+    normal = (np.full((80, 80, 3), 0.5) * 255).astype(np.uint8)
+    odd = normal.copy()
+    odd[20:50, 20:50] = (255, 0, 0)
+    a, b = detector.predict(normal), detector.predict(odd)
+    assert np.isfinite(a["score"]) and a["error_map"].shape == (80, 80)
+    # the reloaded statistics are the fitted ones: same scores as the in-memory model
+    x, _ = detector.preprocess(odd)
+    assert torch.allclose(detector.model.anomaly_map(x), model.anomaly_map(x), atol=1e-4)
+    if name != "stfpm":  # a one-epoch student of a random teacher separates nothing yet
+        assert b["score"] > a["score"] and b["map_mean"] > a["map_mean"]
+
+
+def test_patchcore_memory_bank_is_a_bounded_coreset() -> None:
+    torch.manual_seed(0)
+    model = create_model("patchcore", max_bank=50)
+    model.fit([torch.rand(4, 3, 64, 64)])
+    bank = model.model.memory_bank
+    assert 0 < bank.shape[0] <= 50 and "model.memory_bank" in model.state_dict()
