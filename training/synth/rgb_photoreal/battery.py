@@ -1,0 +1,121 @@
+"""A photoreal battery: its look and station are fixed; each photo varies pose, light, camera.
+
+A defect photo is rendered twice from the same draws, once clean and once with the defect in
+the battery's material layers; the mask is the set of battery pixels that differ before JPEG
+(closed to fill pinholes), and the output takes the defect photo inside the mask and the clean
+photo outside it. So the mask is exactly the changed pixels, and always on the battery.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from training.synth.rgb_photoreal.backgrounds import BACKGROUNDS, add_clutter
+from training.synth.rgb_photoreal.camera import Camera, compress, draw_camera, expose, warp
+from training.synth.rgb_photoreal.defects import DEFECTS
+from training.synth.rgb_photoreal.forms import FORMS
+from training.synth.rgb_photoreal.layers import Layers, Light, kelvin_to_rgb, shade, shade_background
+from training.synth.rgb_photoreal.stations import STATIONS
+
+CLOSE = np.ones((3, 3), np.uint8)
+
+
+class PhotorealBattery:
+    """One battery photographed at one station of a photoreal style.
+
+    Args:
+        battery_type: ``cell`` or ``module``.
+        size: Image side in pixels.
+        rng: Generator used to draw the battery's appearance and station.
+        stations: Station names to draw from (:data:`~.stations.STATIONS`).
+        style: Style name recorded in the manifest.
+    """
+
+    def __init__(
+        self,
+        battery_type: str,
+        size: int,
+        rng: np.random.Generator,
+        stations: tuple[str, ...],
+        style: str = "photoreal",
+    ) -> None:
+        self.battery_type = battery_type
+        self.size = size
+        self.s = size / 256.0
+        self.station = STATIONS[stations[int(rng.integers(len(stations)))]]
+        palette = np.asarray(self.station.palette, np.float32)
+        self.background_colour = palette[int(rng.integers(len(palette)))] * np.float32(rng.uniform(0.9, 1.08))
+        forms, shares = zip(*FORMS[battery_type])
+        form = forms[int(rng.choice(len(forms), p=np.asarray(shares) / sum(shares)))]
+        self.form = form(rng, size)
+        self.light_azimuth = rng.uniform(*self.station.light_azimuth)
+        self.manifest_extras = {"rgb_style": style, "rgb_station": self.station.name}
+
+    def render(
+        self, label: str, rng: np.random.Generator, variant: str | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Render one photo.
+
+        Args:
+            label: RGB label (``normal``, ``pollution``, ``scratch``, ``damage``).
+            rng: Generator for this photo.
+            variant: Defect variant of the label (see :data:`~.defects.DEFECTS`); drawn when ``None``.
+
+        Returns:
+            ``(image, mask)``: uint8 RGB ``[H, W, 3]`` and uint8 mask (0/255).
+        """
+        size, st = self.size, self.station
+        defect_rng = np.random.default_rng(rng.integers(2**63))  # scene draws do not depend on the defect
+        scale = rng.uniform(*st.scale)
+        light = self._light(rng)
+        background = BACKGROUNDS[st.background](rng, size, self.background_colour)
+        shadow_dir = -light.direction[:2] / max(light.direction[2], 0.2) * 6 * self.s
+        if st.clutter[1] > 0:
+            add_clutter(
+                background, rng, int(rng.integers(st.clutter[0], st.clutter[1] + 1)), tuple(shadow_dir)
+            )
+        layers = Layers.empty(size)
+        self.form.draw(layers, rng, st, scale)
+        cam = draw_camera(rng, st, size)
+        sil = layers.sil.astype(np.float32)
+        shift = np.float32([[1, 0, shadow_dir[0]], [0, 1, shadow_dir[1]]])
+        soft = (2 + 6 * light.size) * self.s
+        cast = cv2.GaussianBlur(cv2.warpAffine(sil, shift, (size, size)), (0, 0), soft)
+        contact = cv2.GaussianBlur(sil, (0, 0), 1.5 * self.s)
+        shadow = np.clip(0.55 * (1 - 0.5 * light.size) * cast + 0.35 * contact, 0, 0.9)
+        back = shade_background(background, light, shadow)
+        clean = self._develop(layers, back, light, cam)
+        sil_img = warp(cam, sil) > 0.5
+        mask = np.zeros((size, size), bool)
+        image = compress(cam, clean)
+        if label != "normal":
+            variants = DEFECTS[label]
+            name = variant or tuple(variants)[int(defect_rng.integers(len(variants)))]
+            damaged = layers.copy()
+            variants[name](damaged, defect_rng, self.s)
+            dirty = self._develop(damaged, back, light, cam)
+            changed = (dirty != clean).any(axis=2).astype(np.uint8)
+            mask = cv2.morphologyEx(changed, cv2.MORPH_CLOSE, CLOSE).astype(bool) & sil_img
+            image = np.where(mask[..., None], compress(cam, dirty), image)
+        return image, mask.astype(np.uint8) * 255
+
+    def _light(self, rng: np.random.Generator) -> Light:
+        st = self.station
+        elev = np.radians(rng.uniform(*st.light_elevation))
+        azim = np.radians(self.light_azimuth + rng.normal(0, 15))
+        direction = np.array(
+            [np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)], np.float32
+        )
+        colour = kelvin_to_rgb(rng.uniform(*st.colour_temperature)) * np.float32(rng.uniform(0.8, 0.95))
+        return Light(direction, colour, float(rng.uniform(*st.ambient)), float(rng.uniform(*st.light_size)))
+
+    @staticmethod
+    def _develop(layers: Layers, back: np.ndarray, light: Light, cam: Camera) -> np.ndarray:
+        ys, xs = np.nonzero(layers.sil.any(axis=1))[0], np.nonzero(layers.sil.any(axis=0))[0]
+        rows = slice(max(int(ys[0]) - 2, 0), int(ys[-1]) + 3)
+        cols = slice(max(int(xs[0]) - 2, 0), int(xs[-1]) + 3)
+        part = layers.crop(rows, cols)
+        radiance = back.copy()
+        radiance[rows, cols] = np.where(part.sil[..., None], shade(part, light), back[rows, cols])
+        return expose(cam, radiance)

@@ -1,0 +1,170 @@
+"""Material layers of a scene and their shading (Blinn-Phong, Kajiya-Kay brushing, studio env).
+
+Objects are drawn as per-pixel material maps (:class:`Layers`); normals come from the height
+map, so dents, ridges and seams shade themselves and break highlights without special cases.
+Everything is in linear light; :mod:`.camera` applies the tone curve.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Layers:
+    """Per-pixel material maps of the batteries in a photo (float32, ``[H, W]`` unless noted).
+
+    Attributes:
+        height: Surface height in pixels (normals are its gradient).
+        albedo: Top-coat colour, sRGB ``[H, W, 3]`` in [0, 1].
+        metal: 1 for bare metal (coloured reflections), 0 for plastic, paint, film.
+        gloss: Clear-coat specular strength of non-metals.
+        rough: Roughness in [0, 1] (0 mirror-like, 1 matte).
+        tangent: Brushing direction in radians (image plane).
+        aniso: Share of anisotropic (brushed) reflection.
+        under_albedo: What lies under the coat (exposed by scratches and tears) ``[H, W, 3]``.
+        under_metal: Metal share of what lies under the coat.
+        sil: Battery silhouette (bool).
+        zone: Where defects may be centred (bool, inside the silhouette away from its edge).
+        terminal: Terminals, vents and seams (bool): where residue and corrosion start.
+    """
+
+    height: np.ndarray
+    albedo: np.ndarray
+    metal: np.ndarray
+    gloss: np.ndarray
+    rough: np.ndarray
+    tangent: np.ndarray
+    aniso: np.ndarray
+    under_albedo: np.ndarray
+    under_metal: np.ndarray
+    sil: np.ndarray
+    zone: np.ndarray
+    terminal: np.ndarray
+
+    @classmethod
+    def empty(cls, size: int) -> Layers:
+        """Layers with nothing drawn."""
+        z = np.zeros((size, size), np.float32)
+        z3 = np.zeros((size, size, 3), np.float32)
+        b = np.zeros((size, size), bool)
+        return cls(
+            z.copy(),
+            z3.copy(),
+            z.copy(),
+            z.copy(),
+            z + 1,
+            z.copy(),
+            z.copy(),
+            z3.copy(),
+            z.copy(),
+            b.copy(),
+            b.copy(),
+            b.copy(),
+        )
+
+    def copy(self) -> Layers:
+        """Deep copy (defects draw on a copy so the clean photo can be rendered too)."""
+        return Layers(**{f.name: getattr(self, f.name).copy() for f in dataclasses.fields(self)})
+
+    def crop(self, rows: slice, cols: slice) -> Layers:
+        """A view of a rectangle of every map (writes go to the full layers)."""
+        return Layers(**{f.name: getattr(self, f.name)[rows, cols] for f in dataclasses.fields(self)})
+
+    def paint(self, where: np.ndarray, **values: np.ndarray | float) -> None:
+        """Set maps inside the boolean ``where`` to scalars, colours or full-size arrays."""
+        for name, value in values.items():
+            target = getattr(self, name)
+            v = np.asarray(value, dtype=target.dtype)
+            target[where] = v[where] if v.shape[:2] == where.shape else v
+
+
+@dataclass(frozen=True)
+class Light:
+    """Lighting of one photo.
+
+    Attributes:
+        direction: Unit vector to the key light ``(x, y, z)``, z towards the camera.
+        colour: Linear RGB of the key light (colour temperature times intensity).
+        ambient: Ambient (sky, fill) intensity.
+        size: Softness 0..1 (wider, weaker highlights when soft).
+    """
+
+    direction: np.ndarray
+    colour: np.ndarray
+    ambient: float
+    size: float
+
+
+def kelvin_to_rgb(kelvin: float) -> np.ndarray:
+    """Approximate linear RGB of a black body at ``kelvin`` (normalised to green = 1)."""
+    t = kelvin / 100.0
+    r = 255.0 if t <= 66 else 329.7 * (t - 60) ** -0.1332
+    g = 99.47 * np.log(t) - 161.1 if t <= 66 else 288.1 * (t - 60) ** -0.0755
+    b = 255.0 if t >= 66 else (0.0 if t <= 19 else 138.5 * np.log(t - 10) - 305.0)
+    rgb = (np.clip(np.array([r, g, b], np.float32), 1, 255) / 255.0) ** 2.2
+    return (rgb / rgb[1]).astype(np.float32)
+
+
+def normals(height: np.ndarray, max_slope: float = 4.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Unit normals ``(nx, ny, nz)`` of a height map (z towards the camera)."""
+    gx = cv2.Sobel(height, cv2.CV_32F, 1, 0, ksize=3) * np.float32(0.125)
+    gy = cv2.Sobel(height, cv2.CV_32F, 0, 1, ksize=3) * np.float32(0.125)
+    np.clip(gx, -max_slope, max_slope, out=gx)
+    np.clip(gy, -max_slope, max_slope, out=gy)
+    inv = 1.0 / np.sqrt(gx * gx + gy * gy + 1.0)
+    return -gx * inv, -gy * inv, inv
+
+
+def shade(layers: Layers, light: Light) -> np.ndarray:
+    """Linear RGB radiance of every pixel of the layers (background pixels are garbage).
+
+    Args:
+        layers: Material maps.
+        light: Key light and ambient.
+
+    Returns:
+        float32 ``[H, W, 3]`` linear radiance.
+    """
+    nx, ny, nz = normals(layers.height)
+    lx, ly, lz = (float(v) for v in light.direction)
+    hx, hy, hz = lx, ly, lz + 1.0  # half vector with the viewer at +z
+    hn = 1.0 / math.sqrt(hx * hx + hy * hy + hz * hz)
+    hx, hy, hz = hx * hn, hy * hn, hz * hn
+    ndl = np.clip(nx * lx + ny * ly + nz * lz, 0, 1)
+    ndh = np.clip(nx * hx + ny * hy + nz * hz, 1e-4, 1)
+    rough = layers.rough
+    exponent = 4.0 + 400.0 * (1.0 - rough) ** 2 * (1.0 - 0.7 * light.size)
+    log_ndh = np.log(ndh)
+    spec_iso = np.exp(exponent * log_ndh) * (0.1 + exponent / 120.0)
+    # Kajiya-Kay for brushed metal: tangent made orthogonal to the normal.
+    tx, ty = np.cos(layers.tangent), np.sin(layers.tangent)
+    tdn = tx * nx + ty * ny
+    tx, ty, tz = tx - tdn * nx, ty - tdn * ny, -tdn * nz
+    tn = 1.0 / np.sqrt(tx * tx + ty * ty + tz * tz + 1e-6)
+    tdh = (tx * hx + ty * hy + tz * hz) * tn
+    spec_kk = np.exp(0.5 * (exponent * 0.35) * np.log(np.clip(1.0 - tdh * tdh, 1e-4, 1))) * 0.9
+    spec_metal = (1 - layers.aniso) * spec_iso + layers.aniso * spec_kk
+    # Studio environment seen in the mirror direction: bright above, darker towards the horizon.
+    rz = 2 * nz * nz - 1.0
+    env = light.ambient * (0.35 + 0.65 * np.clip(rz, 0, 1)) + 0.12 * np.clip(0.5 - 0.5 * ny, 0, 1)
+    albedo_lin = layers.albedo * layers.albedo  # gamma 2 (fast, close to sRGB)
+    diffuse = light.ambient * (0.55 + 0.45 * nz) + ndl
+    fresnel = 0.04 + 0.5 * (1 - nz) ** 5
+    dielectric = (
+        albedo_lin * diffuse[..., None] + (layers.gloss * (spec_iso * ndl + fresnel * env))[..., None]
+    )
+    metal = albedo_lin * (env + spec_metal * np.clip(ndl * 4, 0, 1) + 0.15 * ndl)[..., None]
+    m = layers.metal[..., None]
+    return (dielectric * (1 - m) + metal * m) * light.colour
+
+
+def shade_background(albedo: np.ndarray, light: Light, shadow: np.ndarray) -> np.ndarray:
+    """Linear radiance of the (flat, matte) background, darkened by the shadow map."""
+    level = light.ambient * 0.9 + float(light.direction[2])
+    return albedo * albedo * (level * (1 - shadow))[..., None] * light.colour
