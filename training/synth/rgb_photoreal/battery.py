@@ -3,10 +3,13 @@
 A defect photo is rendered twice from the same draws, once clean and once with the defect in
 the battery's material layers; the mask is the set of battery pixels that differ before JPEG
 (closed to fill pinholes), and the output takes the defect photo inside the mask and the clean
-photo outside it. So the mask is exactly the changed pixels, and always on the battery.
+photo outside it. So every changed pixel is in the mask, the mask is on the battery, and
+nearly all of its pixels changed (pinholes are closed, and JPEG may leave a few equal).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -19,6 +22,24 @@ from training.synth.rgb_photoreal.layers import Layers, Light, kelvin_to_rgb, sh
 from training.synth.rgb_photoreal.stations import STATIONS
 
 CLOSE = np.ones((3, 3), np.uint8)
+MIN_AREA = 4  # smaller changed specks at a defect's fringe are left clean
+
+
+@dataclass
+class Photo:
+    """One rendered photo.
+
+    Attributes:
+        image: uint8 RGB ``[H, W, 3]``.
+        mask: Boolean defect mask (empty for ``normal``).
+        silhouette: Boolean battery silhouette in the image.
+        variant: Defect variant drawn (``""`` for ``normal``).
+    """
+
+    image: np.ndarray
+    mask: np.ndarray
+    silhouette: np.ndarray
+    variant: str = ""
 
 
 class PhotorealBattery:
@@ -52,10 +73,21 @@ class PhotorealBattery:
         self.light_azimuth = rng.uniform(*self.station.light_azimuth)
         self.manifest_extras = {"rgb_style": style, "rgb_station": self.station.name}
 
-    def render(
-        self, label: str, rng: np.random.Generator, variant: str | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def render(self, label: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Render one photo.
+
+        Args:
+            label: RGB label (``normal``, ``pollution``, ``scratch``, ``damage``).
+            rng: Generator for this photo.
+
+        Returns:
+            ``(image, mask)``: uint8 RGB ``[H, W, 3]`` and uint8 mask (0/255).
+        """
+        photo = self.photo(label, rng)
+        return photo.image, photo.mask.astype(np.uint8) * 255
+
+    def photo(self, label: str, rng: np.random.Generator, variant: str | None = None) -> Photo:
+        """Render one photo with its silhouette.
 
         Args:
             label: RGB label (``normal``, ``pollution``, ``scratch``, ``damage``).
@@ -63,7 +95,8 @@ class PhotorealBattery:
             variant: Defect variant of the label (see :data:`~.defects.DEFECTS`); drawn when ``None``.
 
         Returns:
-            ``(image, mask)``: uint8 RGB ``[H, W, 3]`` and uint8 mask (0/255).
+            The photo. With the same ``rng`` state a defect photo equals the ``normal`` photo
+            outside its mask.
         """
         size, st = self.size, self.station
         defect_rng = np.random.default_rng(rng.integers(2**63))  # scene draws do not depend on the defect
@@ -89,6 +122,7 @@ class PhotorealBattery:
         sil_img = warp(cam, sil) > 0.5
         mask = np.zeros((size, size), bool)
         image = compress(cam, clean)
+        name = ""
         if label != "normal":
             variants = DEFECTS[label]
             name = variant or tuple(variants)[int(defect_rng.integers(len(variants)))]
@@ -97,8 +131,12 @@ class PhotorealBattery:
             dirty = self._develop(damaged, back, light, cam)
             changed = (dirty != clean).any(axis=2).astype(np.uint8)
             mask = cv2.morphologyEx(changed, cv2.MORPH_CLOSE, CLOSE).astype(bool) & sil_img
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+            specks = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < MIN_AREA)
+            if n > 1 and specks.size:  # stray fringe pixels stay clean: no one-pixel boxes
+                mask &= ~np.isin(labels, specks[specks > 0])
             image = np.where(mask[..., None], compress(cam, dirty), image)
-        return image, mask.astype(np.uint8) * 255
+        return Photo(image, mask, sil_img, name)
 
     def _light(self, rng: np.random.Generator) -> Light:
         st = self.station
@@ -107,7 +145,8 @@ class PhotorealBattery:
         direction = np.array(
             [np.cos(elev) * np.cos(azim), np.cos(elev) * np.sin(azim), np.sin(elev)], np.float32
         )
-        colour = kelvin_to_rgb(rng.uniform(*st.colour_temperature)) * np.float32(rng.uniform(0.8, 0.95))
+        cast = kelvin_to_rgb(rng.uniform(*st.colour_temperature)) ** np.float32(1 - st.white_balance)
+        colour = cast * np.float32(rng.uniform(0.8, 0.95))
         return Light(direction, colour, float(rng.uniform(*st.ambient)), float(rng.uniform(*st.light_size)))
 
     @staticmethod

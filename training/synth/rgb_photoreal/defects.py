@@ -172,21 +172,16 @@ def scuffs(layers: Layers, rng: np.random.Generator, s: float) -> None:
     angle = rng.uniform(0, np.pi)
     u = (xx - cx) * np.cos(angle) + (yy - cy) * np.sin(angle)
     v = (yy - cy) * np.cos(angle) - (xx - cx) * np.sin(angle)
-    half_u, half_v = rng.uniform(10, 24) * s, rng.uniform(4, 10) * s
+    half_u, half_v = rng.uniform(12, 26) * s, rng.uniform(6, 12) * s
     patch = (np.abs(u) < half_u) & (np.abs(v) < half_v)
-    period = rng.uniform(2.0, 3.5) * s
+    period = rng.uniform(2.5, 4.0) * max(s, 0.8)
     wobble = smooth_noise(rng, patch.shape, 6)
-    streak = np.cos(v * np.float32(2 * np.pi / period) + 2.5 * wobble) > 0.8
-    broken = smooth_noise(rng, patch.shape, 24) > -0.2
+    streak = np.cos(v * np.float32(2 * np.pi / period) + 2.5 * wobble) > 0.6
+    broken = smooth_noise(rng, patch.shape, 24) > -0.3
     marks = streak & broken & patch & layers.sil
-    layers.paint(
-        marks,
-        albedo=np.clip(layers.albedo * 0.6 + 0.45, 0, 1),
-        gloss=0.05,
-        rough=0.8,
-        tangent=float(angle + np.pi / 2),
-        aniso=1.0,
-    )
+    light = layers.albedo.mean(axis=-1, keepdims=True) > 0.55  # dark marks on light coats, pale on dark
+    albedo = np.where(light, layers.albedo * 0.55, layers.albedo * 0.45 + 0.5)
+    layers.paint(marks, albedo=albedo, gloss=0.05, rough=0.8, tangent=float(angle + np.pi / 2), aniso=1.0)
     layers.height[marks] -= 0.3 * s
 
 
@@ -227,6 +222,9 @@ def torn_wrap(layers: Layers, rng: np.random.Generator, s: float) -> None:
         )
         & exposed
     )
+    if tear.sum() < 12:
+        dent(layers, rng, s)  # the coat is only a thin rim here: the damage is a dent
+        return
     ring = cv2.dilate(tear.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, int(2 * s))).astype(
         bool
     )

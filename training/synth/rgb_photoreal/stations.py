@@ -27,6 +27,7 @@ class Station:
         light_azimuth: Key light azimuth in degrees (0 = from the right, 90 = from below).
         light_size: Softness of the key light, 0 (point) to 1 (large soft box).
         colour_temperature: Light colour temperature in kelvin.
+        white_balance: Share of the light's colour cast the camera's auto white balance removes.
         white_balance_error: Relative residual colour cast after the camera's white balance.
         ambient: Share of diffuse ambient light.
         exposure: Exposure offset in EV stops.
@@ -52,6 +53,7 @@ class Station:
     light_azimuth: Range = (0.0, 360.0)
     light_size: Range = (0.3, 0.6)
     colour_temperature: Range = (4500.0, 5500.0)
+    white_balance: float = 0.8
     white_balance_error: float = 0.03
     ambient: Range = (0.25, 0.35)
     exposure: Range = (-0.2, 0.2)
@@ -128,7 +130,7 @@ STATIONS: dict[str, Station] = {
             light_size=(0.85, 1.0),
             colour_temperature=(5800, 7000),
             ambient=(0.45, 0.6),
-            exposure=(0.1, 0.5),
+            exposure=(-0.55, -0.15),
             vignetting=(0.0, 0.08),
             tilt=(0.02, 0.08),
             blur=(0.4, 1.0),
@@ -144,6 +146,7 @@ STATIONS: dict[str, Station] = {
             light_elevation=(25, 50),
             light_size=(0.05, 0.3),
             colour_temperature=(2700, 3400),
+            white_balance=0.6,
             white_balance_error=0.08,
             ambient=(0.15, 0.25),
             vignetting=(0.2, 0.4),
