@@ -35,7 +35,7 @@ def streak_noise(rng: np.random.Generator, size: int, along: int, across: int, a
 
 
 def _fine_grain(rng: np.random.Generator, size: int, sigma: float = 0.7) -> np.ndarray:
-    return cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), sigma)
+    return cv2.GaussianBlur(rng.standard_normal((size, size), dtype=np.float32), (0, 0), sigma)
 
 
 @_register("conveyor")

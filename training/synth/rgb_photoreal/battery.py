@@ -71,6 +71,9 @@ class PhotorealBattery:
         form = forms[int(rng.choice(len(forms), p=np.asarray(shares) / sum(shares)))]
         self.form = form(rng, size)
         self.light_azimuth = rng.uniform(*self.station.light_azimuth)
+        self._bench_seed = int(rng.integers(2**63))
+        self._bench: np.ndarray | None = None
+        self._grain: np.ndarray | None = None
         self.manifest_extras = {"rgb_style": style, "rgb_station": self.station.name}
 
     def render(self, label: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -102,15 +105,15 @@ class PhotorealBattery:
         defect_rng = np.random.default_rng(rng.integers(2**63))  # scene draws do not depend on the defect
         scale = rng.uniform(*st.scale)
         light = self._light(rng)
-        background = BACKGROUNDS[st.background](rng, size, self.background_colour)
+        background = self._background(rng)
         shadow_dir = -light.direction[:2] / max(light.direction[2], 0.2) * 6 * self.s
-        if st.clutter[1] > 0:
-            add_clutter(
-                background, rng, int(rng.integers(st.clutter[0], st.clutter[1] + 1)), tuple(shadow_dir)
-            )
         layers = Layers.empty(size)
         self.form.draw(layers, rng, st, scale)
-        cam = draw_camera(rng, st, size)
+        if self._grain is None:
+            self._grain = np.random.default_rng([self._bench_seed, 1]).standard_normal(
+                (size, size, 3), dtype=np.float32
+            )
+        cam = draw_camera(rng, st, size, self._grain)
         sil = layers.sil.astype(np.float32)
         shift = np.float32([[1, 0, shadow_dir[0]], [0, 1, shadow_dir[1]]])
         soft = (2 + 6 * light.size) * self.s
@@ -137,6 +140,24 @@ class PhotorealBattery:
                 mask &= ~np.isin(labels, specks[specks > 0])
             image = np.where(mask[..., None], compress(cam, dirty), image)
         return Photo(image, mask, sil_img, name)
+
+    def _background(self, rng: np.random.Generator) -> np.ndarray:
+        """The station's bench (drawn once per battery), shifted and flipped for this photo."""
+        st = self.station
+        if self._bench is None:
+            bench_rng = np.random.default_rng(self._bench_seed)
+            self._bench = BACKGROUNDS[st.background](bench_rng, self.size, self.background_colour)
+            if st.clutter[1] > 0:
+                azim = np.radians(self.light_azimuth)
+                shadow = (-np.cos(azim) * 6 * self.s, -np.sin(azim) * 6 * self.s)
+                add_clutter(
+                    self._bench, bench_rng, int(bench_rng.integers(st.clutter[0], st.clutter[1] + 1)), shadow
+                )
+        dy, dx = (int(v) for v in rng.integers(0, self.size, 2))
+        bench = np.roll(self._bench, (dy, dx), axis=(0, 1))
+        if rng.random() < 0.5:
+            bench = bench[:, ::-1]
+        return bench * np.float32(rng.uniform(0.95, 1.05))
 
     def _light(self, rng: np.random.Generator) -> Light:
         st = self.station

@@ -43,8 +43,18 @@ def _u(rng: np.random.Generator, r: tuple[float, float]) -> float:
     return float(rng.uniform(r[0], r[1]))
 
 
-def draw_camera(rng: np.random.Generator, station: Station, size: int) -> Camera:
-    """Draw the camera settings of one photo at ``station``."""
+def draw_camera(
+    rng: np.random.Generator, station: Station, size: int, grain: np.ndarray | None = None
+) -> Camera:
+    """Draw the camera settings of one photo at ``station``.
+
+    Args:
+        rng: Generator of this photo.
+        station: Where the photo is taken.
+        size: Image side.
+        grain: Optional bank of unit normal noise ``[H, W, 3]``, randomly shifted per photo
+            (drawing fresh normal noise is a large share of the render time).
+    """
     s = size / 256
     tilt = _u(rng, station.tilt) * size
     src = np.float32([[0, 0], [size, 0], [size, size], [0, size]])
@@ -66,7 +76,11 @@ def draw_camera(rng: np.random.Generator, station: Station, size: int) -> Camera
         kernel = cv2.warpAffine(kernel, rot, (k, k))
         motion = kernel / kernel.sum()
     sigma = _u(rng, station.noise)
-    noise = rng.normal(0, sigma, (size, size, 3)).astype(np.float32)
+    if grain is None:
+        noise = rng.standard_normal((size, size, 3), dtype=np.float32) * np.float32(sigma)
+    else:
+        dy, dx = (int(v) for v in rng.integers(0, size, 2))
+        noise = np.roll(grain, (dy, dx), axis=(0, 1)) * np.float32(sigma)
     chroma = _u(rng, station.chroma_noise)
     if chroma > 0:
         low = rng.normal(0, sigma * 3 * chroma, (size // 4 + 1, size // 4 + 1, 3)).astype(np.float32)

@@ -48,7 +48,7 @@ def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
 
 
 def _grain(rng: np.random.Generator, shape: tuple[int, int], sigma: float) -> np.ndarray:
-    g = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), sigma)
+    g = cv2.GaussianBlur(rng.standard_normal(shape, dtype=np.float32), (0, 0), sigma)
     return g / (g.std() + 1e-6)
 
 

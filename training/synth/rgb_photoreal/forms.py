@@ -70,7 +70,7 @@ class CylinderCell:
             )
             if n == 7:
                 offsets = [(0.0, 0.0)] + [(np.cos(a), np.sin(a)) for a in np.arange(6) * np.pi / 3]
-            ring = 2.04 * radius if n > 2 else 1.02 * radius
+            ring = 2.04 * radius if n == 7 else 1.02 * radius / np.sin(np.pi / max(n, 2))  # touching
             for dx, dy in offsets:
                 cylinder_top(
                     layers,
@@ -131,9 +131,11 @@ class PouchCell:
         c = (size / 2 + rng.normal(0, 0.03 * size), size / 2 + rng.normal(0, 0.03 * size))
         angle = rng.uniform(0, 2 * np.pi)
         flange = 0.08 * W
-        obj, inner, u, v = slab(layers, c, angle, L, W, 0.03 * W, 0.3 * W, 0.09 * W)
+        layers, obj, inner, u, v = slab(layers, c, angle, L, W, 0.03 * W, 0.3 * W, 0.09 * W, margin=0.13 * L)
         seal = obj & (inner < flange)
         crinkle = cv2.resize(self.crinkle, (size, size), interpolation=cv2.INTER_CUBIC)
+        y0, x0 = layers.origin
+        crinkle = crinkle[y0 : y0 + obj.shape[0], x0 : x0 + obj.shape[1]]
         layers.height[seal] = 0.6 + 0.5 * crinkle[seal]
         layers.height[obj & ~seal] += np.float32(0.6)
         foil = np.float32([0.80, 0.80, 0.78])
@@ -198,7 +200,7 @@ class PrismaticCell:
         L = self.length * scale
         if rng.random() < self.top_share:  # top face: terminals and the safety vent
             W = L * 0.22
-            obj, inner, u, v = slab(layers, c, angle, L, W, 0.1 * W, 0.2 * W, 0.2 * W)
+            layers, obj, inner, u, v = slab(layers, c, angle, L, W, 0.1 * W, 0.2 * W, 0.2 * W)
             layers.paint(
                 obj,
                 albedo=ALUMINIUM,
@@ -234,7 +236,7 @@ class PrismaticCell:
             layers.terminal |= vent
             return
         W = self.width * scale
-        obj, inner, u, v = slab(layers, c, angle, L, W, 0.04 * W, 0.08 * W, 0.1 * W)
+        layers, obj, inner, u, v = slab(layers, c, angle, L, W, 0.04 * W, 0.08 * W, 0.1 * W)
         can = ALUMINIUM
         if self.bare:
             layers.paint(
@@ -292,7 +294,7 @@ class ModuleCase:
         c = (size / 2 + rng.normal(0, 0.03 * size), size / 2 + rng.normal(0, 0.03 * size))
         angle = rng.uniform(-0.2, 0.2) + (np.pi / 2 if rng.random() < 0.5 else 0.0)
         L, W = self.length * scale, self.width * scale
-        obj, inner, u, v = slab(layers, c, angle, L, W, 0.04 * W, 0.05 * W, 0.06 * W)
+        layers, obj, inner, u, v = slab(layers, c, angle, L, W, 0.04 * W, 0.05 * W, 0.06 * W)
         under = ALUMINIUM if self.painted_metal else self.lid * 0.7
         layers.paint(
             obj,
@@ -364,8 +366,8 @@ class CylinderPack:
         radius = size * 0.78 * scale / (2 * self.cols + 1)
         L, W = (2 * self.cols + 0.8) * radius, (2 * self.rows + 0.8) * radius
         angle = rng.uniform(-0.15, 0.15)
-        obj, inner, u, v = slab(layers, (c[0], c[1]), angle, L, W, radius * 0.4, radius * 0.2, 2.0)
-        layers.paint(
+        part, obj, inner, u, v = slab(layers, (c[0], c[1]), angle, L, W, radius * 0.4, radius * 0.2, 2.0)
+        part.paint(
             obj,
             albedo=self.holder,
             metal=0.0,
@@ -392,9 +394,9 @@ class CylinderPack:
         for i in range(self.rows):
             lv = (i - (self.rows - 1) / 2) * 2 * radius
             strip = (np.abs(v - lv) < radius * 0.28) & (np.abs(u) < L / 2 - radius * 0.3)
-            layers.paint(
+            part.paint(
                 strip,
-                height=layers.height + 1.0,
+                height=part.height + 1.0,
                 albedo=NICKEL,
                 metal=1.0,
                 rough=0.25,
@@ -404,8 +406,7 @@ class CylinderPack:
                 under_metal=1.0,
                 gloss=0.0,
             )
-            layers.terminal |= strip
-        layers.sil |= obj
+            part.terminal |= strip
 
 
 FORMS: dict[str, tuple[tuple[type, float], ...]] = {

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from training.synth.geometry import grid
+
 
 @dataclass
 class Layers:
@@ -46,27 +48,19 @@ class Layers:
     sil: np.ndarray
     zone: np.ndarray
     terminal: np.ndarray
+    # Where a cropped view sits in the full image (plain attributes, not map fields).
+    origin = (0, 0)
+    full_size = 0
 
     @classmethod
     def empty(cls, size: int) -> Layers:
         """Layers with nothing drawn."""
-        z = np.zeros((size, size), np.float32)
-        z3 = np.zeros((size, size, 3), np.float32)
-        b = np.zeros((size, size), bool)
-        return cls(
-            z.copy(),
-            z3.copy(),
-            z.copy(),
-            z.copy(),
-            z + 1,
-            z.copy(),
-            z.copy(),
-            z3.copy(),
-            z.copy(),
-            b.copy(),
-            b.copy(),
-            b.copy(),
-        )
+        maps = {}
+        for f in dataclasses.fields(cls):
+            shape = (size, size, 3) if f.name in ("albedo", "under_albedo") else (size, size)
+            maps[f.name] = np.zeros(shape, bool if f.name in ("sil", "zone", "terminal") else np.float32)
+        maps["rough"] += 1
+        return cls(**maps)
 
     def copy(self) -> Layers:
         """Deep copy (defects draw on a copy so the clean photo can be rendered too)."""
@@ -74,7 +68,29 @@ class Layers:
 
     def crop(self, rows: slice, cols: slice) -> Layers:
         """A view of a rectangle of every map (writes go to the full layers)."""
-        return Layers(**{f.name: getattr(self, f.name)[rows, cols] for f in dataclasses.fields(self)})
+        part = Layers(**{f.name: getattr(self, f.name)[rows, cols] for f in dataclasses.fields(self)})
+        part.origin = (self.origin[0] + (rows.start or 0), self.origin[1] + (cols.start or 0))
+        part.full_size = self.full_size or self.height.shape[0]
+        return part
+
+    def window(self, cx: float, cy: float, half: float) -> Layers:
+        """A cropped view of the square of half-side ``half`` around ``(cx, cy)`` (clipped)."""
+        h, w = self.height.shape
+        y0, x0 = self.origin
+        rows = slice(
+            int(np.clip(np.floor(cy - half) - y0, 0, h)), int(np.clip(np.ceil(cy + half) + 1 - y0, 0, h))
+        )
+        cols = slice(
+            int(np.clip(np.floor(cx - half) - x0, 0, w)), int(np.clip(np.ceil(cx + half) + 1 - x0, 0, w))
+        )
+        return self.crop(rows, cols)
+
+    def coords(self) -> tuple[np.ndarray, np.ndarray]:
+        """Full-image pixel coordinates ``(yy, xx)`` of this (possibly cropped) view."""
+        h, w = self.height.shape
+        y0, x0 = self.origin
+        yy, xx = grid(self.full_size or h)
+        return yy[y0 : y0 + h, x0 : x0 + w], xx[y0 : y0 + h, x0 : x0 + w]
 
     def paint(self, where: np.ndarray, **values: np.ndarray | float) -> None:
         """Set maps inside the boolean ``where`` to scalars, colours or full-size arrays."""

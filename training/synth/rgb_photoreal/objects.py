@@ -10,7 +10,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from training.synth.geometry import grid
 from training.synth.rgb_photoreal.layers import Layers
 from training.synth.rgb_photoreal.wraps import Texture
 
@@ -19,9 +18,10 @@ ALUMINIUM = np.array([0.84, 0.85, 0.86], np.float32)
 COPPER = np.array([0.85, 0.55, 0.38], np.float32)
 
 
-def local_frame(size: int, cx: float, cy: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates ``(u, v)`` of every pixel along and across a direction through ``(cx, cy)``."""
-    yy, xx = grid(size)
+def local_frame(layers: Layers, cx: float, cy: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates ``(u, v)`` of every pixel of ``layers`` along and across a direction through
+    ``(cx, cy)``."""
+    yy, xx = layers.coords()
     c, s = np.float32(np.cos(angle)), np.float32(np.sin(angle))
     dx, dy = xx - np.float32(cx), yy - np.float32(cy)
     return dx * c + dy * s, dy * c - dx * s
@@ -77,9 +77,9 @@ def cylinder_side(
     Returns:
         The cell's silhouette (bool).
     """
-    size = layers.height.shape[0]
-    u, v = local_frame(size, centre[0], centre[1], angle)
     half = length / 2
+    layers = layers.window(centre[0], centre[1], np.hypot(half + nub[1] * radius, radius) + 3)
+    u, v = local_frame(layers, centre[0], centre[1], angle)
     d = 0.14 * radius
     vr = np.clip(v / np.float32(radius), -1, 1)
     body = (np.abs(v) < radius) & (np.abs(u) <= half)
@@ -136,8 +136,8 @@ def cylinder_top(
     Returns:
         The cell's silhouette (bool).
     """
-    size = layers.height.shape[0]
-    yy, xx = grid(size)
+    layers = layers.window(centre[0], centre[1], radius + 3)
+    yy, xx = layers.coords()
     dx, dy = xx - np.float32(centre[0]), yy - np.float32(centre[1])
     r = np.sqrt(dx * dx + dy * dy) / np.float32(radius)
     phi = np.arctan2(dy, dx)
@@ -179,7 +179,8 @@ def slab(
     corner: float,
     bevel: float,
     thickness: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    margin: float = 0.0,
+) -> tuple[Layers, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A flat box or pillow seen from above: the silhouette and a bevelled height map.
 
     Args:
@@ -191,16 +192,19 @@ def slab(
         corner: Corner radius in pixels.
         bevel: Width of the rounded edge in pixels.
         thickness: Height of the flat top in pixels.
+        margin: Extra room around the box in the returned view (for tabs and posts).
 
     Returns:
-        ``(silhouette, inner distance, u, v)`` with the local frame of the box.
+        ``(view, silhouette, inner distance, u, v)``: a cropped view of the layers around the
+        box (draw further details into it) and, on that view, the box, the distance from its
+        edge and its local frame.
     """
-    size = layers.height.shape[0]
-    u, v = local_frame(size, centre[0], centre[1], angle)
+    layers = layers.window(centre[0], centre[1], np.hypot(length / 2 + margin, width / 2 + margin) + 3)
+    u, v = local_frame(layers, centre[0], centre[1], angle)
     dist = box_distance(u, v, length / 2, width / 2, corner)
     obj = dist < 0
     t = np.clip(-dist / np.float32(max(bevel, 1e-3)), 0, 1)
     h = np.float32(thickness) * np.sqrt(t * (2 - t))
     layers.paint(obj, height=h)
     layers.sil |= obj
-    return obj, -dist, u, v
+    return layers, obj, -dist, u, v
