@@ -92,16 +92,16 @@ def _background_statistics(station: str, n: int = 5) -> np.ndarray:
         bg = ~cv2.dilate(photo.silhouette.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
         grey = img.mean(axis=2)
         edges = np.abs(cv2.Laplacian(grey, cv2.CV_32F))
-        rows.append(
-            [grey[bg].mean(), grey[bg].std(), (img[..., 0] - img[..., 2])[bg].mean(), edges[bg].mean()]
-        )
+        saturation = img.max(axis=2) - img.min(axis=2)
+        cast = (img[..., 0] - img[..., 2])[bg].mean()
+        rows.append([grey[bg].mean(), grey[bg].std(), cast, edges[bg].mean(), saturation[bg].mean()])
     return np.mean(rows, axis=0)
 
 
 def test_stations_and_styles_differ_in_background_statistics() -> None:
     stats = {name: _background_statistics(name) for name in STATIONS}
     for a, b in itertools.combinations(STATIONS, 2):
-        # brightness, texture contrast, colour cast or fine detail: at least one differs clearly
+        # brightness, texture contrast, colour cast, fine detail or saturation: one differs clearly
         assert np.abs(stats[a] - stats[b]).max() > 0.04, (a, b)
     fit = np.array([stats[s] for s in FITTING_STATIONS])
     held = np.array([stats[s] for s in HOLDOUT_STATIONS])

@@ -1,6 +1,7 @@
 """Procedural backgrounds (sRGB albedo with baked texture) and bench clutter, vectorised.
 
-Each background is a function ``(rng, size, colour) -> float32 [H, W, 3]`` registered in
+Each background is a function ``(rng, size, colour, s) -> float32 [H, W, 3]`` (``s``: pixels per
+pixel at 256 px, so a larger bench keeps the same texture scale) registered in
 :data:`BACKGROUNDS` under the name a :class:`~.stations.Station` refers to.
 """
 
@@ -13,7 +14,7 @@ import numpy as np
 
 from training.synth.geometry import grid, put_text, smooth_noise
 
-Background = Callable[[np.random.Generator, int, np.ndarray], np.ndarray]
+Background = Callable[[np.random.Generator, int, np.ndarray, float], np.ndarray]
 BACKGROUNDS: dict[str, Background] = {}
 
 
@@ -39,10 +40,9 @@ def _fine_grain(rng: np.random.Generator, size: int, sigma: float = 0.7) -> np.n
 
 
 @_register("conveyor")
-def conveyor(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def conveyor(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Rubber belt: transverse ridges, wear streaks along the running direction, side rails."""
     yy, xx = grid(size)
-    s = size / 256
     vertical = rng.random() < 0.5
     along, across = (yy, xx) if vertical else (xx, yy)
     period = rng.uniform(6, 12) * s
@@ -57,7 +57,7 @@ def conveyor(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndar
 
 
 @_register("tray")
-def tray(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def tray(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Moulded plastic tray: a grid of rounded pockets with shaded walls."""
     pitch = rng.uniform(0.45, 0.8) * size
     yy, xx = grid(size)
@@ -73,9 +73,8 @@ def tray(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
 
 
 @_register("esd_mat")
-def esd_mat(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def esd_mat(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Dissipative mat: fine speckle, a faint dot grid and printed marks."""
-    s = size / 256
     yy, xx = grid(size)
     pitch = rng.uniform(14, 24) * s
     dots = (np.abs((xx % pitch) - pitch / 2) < 0.8 * s) & (np.abs((yy % pitch) - pitch / 2) < 0.8 * s)
@@ -95,7 +94,7 @@ def esd_mat(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarr
 
 
 @_register("steel")
-def steel(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def steel(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Brushed stainless steel: long brushing streaks, broad sheen, a few smudges."""
     angle = rng.uniform(0, np.pi)
     brushed = 0.5 * streak_noise(rng, size, 8, 200, angle) + 0.5 * streak_noise(rng, size, 3, 90, angle)
@@ -105,7 +104,7 @@ def steel(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray
 
 
 @_register("lightbox")
-def lightbox(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def lightbox(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Seamless white sweep: a soft gradient and almost no texture."""
     yy, _ = grid(size)
     sweep = 1 - rng.uniform(0.02, 0.1) * (yy / size) ** 2
@@ -114,9 +113,8 @@ def lightbox(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndar
 
 
 @_register("wood")
-def wood(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def wood(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Wooden desk: planks of distorted growth rings with fibre streaks."""
-    s = size / 256
     yy, xx = grid(size)
     angle = rng.uniform(0, np.pi)
     u = np.cos(angle) * xx + np.sin(angle) * yy
@@ -133,9 +131,8 @@ def wood(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
 
 
 @_register("fabric")
-def fabric(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def fabric(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Woven cloth: a fine weave, fuzz and soft folds."""
-    s = size / 256
     yy, xx = grid(size)
     period = rng.uniform(2.5, 4.5) * s
     weave = np.sin(2 * np.pi * xx / period) * np.sin(2 * np.pi * yy / period)
@@ -145,9 +142,8 @@ def fabric(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarra
 
 
 @_register("cutting_mat")
-def cutting_mat(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.ndarray:
+def cutting_mat(rng: np.random.Generator, size: int, colour: np.ndarray, s: float = 1.0) -> np.ndarray:
     """Self-healing cutting mat: a printed grid with heavier lines every five cells, cut marks."""
-    s = size / 256
     yy, xx = grid(size)
     pitch = rng.uniform(9, 15) * s
     ox, oy = rng.uniform(0, 5 * pitch, 2)
@@ -165,7 +161,7 @@ def cutting_mat(rng: np.random.Generator, size: int, colour: np.ndarray) -> np.n
 
 
 def add_clutter(
-    img: np.ndarray, rng: np.random.Generator, count: int, light_dir: tuple[float, float]
+    img: np.ndarray, rng: np.random.Generator, count: int, light_dir: tuple[float, float], s: float = 1.0
 ) -> None:
     """Draw unrelated bench objects (screws, coins, a screwdriver, wires, paper) with shadows.
 
@@ -174,9 +170,9 @@ def add_clutter(
         rng: Random generator.
         count: Number of objects.
         light_dir: Shadow offset direction ``(dx, dy)`` in pixels.
+        s: Pixels per pixel at 256 px (object sizes scale with it).
     """
     size = img.shape[0]
-    s = size / 256
     layer = np.zeros_like(img)
     cover = np.zeros(img.shape[:2], np.uint8)
     for _ in range(count):

@@ -22,6 +22,7 @@ from training.synth.rgb_photoreal.layers import Layers, Light, kelvin_to_rgb, sh
 from training.synth.rgb_photoreal.stations import STATIONS
 
 CLOSE = np.ones((3, 3), np.uint8)
+BENCH_MARGIN = 1.5  # the bench is drawn once per battery this much larger; each photo sees a part
 MIN_AREA = 4  # smaller changed specks at a defect's fringe are left clean
 
 
@@ -142,21 +143,19 @@ class PhotorealBattery:
         return Photo(image, mask, sil_img, name)
 
     def _background(self, rng: np.random.Generator) -> np.ndarray:
-        """The station's bench (drawn once per battery), shifted and flipped for this photo."""
+        """This photo's view of the station's bench (drawn once per battery, larger than a photo)."""
         st = self.station
         if self._bench is None:
             bench_rng = np.random.default_rng(self._bench_seed)
-            self._bench = BACKGROUNDS[st.background](bench_rng, self.size, self.background_colour)
+            side = int(self.size * BENCH_MARGIN)
+            self._bench = BACKGROUNDS[st.background](bench_rng, side, self.background_colour, self.s)
             if st.clutter[1] > 0:
                 azim = np.radians(self.light_azimuth)
                 shadow = (-np.cos(azim) * 6 * self.s, -np.sin(azim) * 6 * self.s)
-                add_clutter(
-                    self._bench, bench_rng, int(bench_rng.integers(st.clutter[0], st.clutter[1] + 1)), shadow
-                )
-        dy, dx = (int(v) for v in rng.integers(0, self.size, 2))
-        bench = np.roll(self._bench, (dy, dx), axis=(0, 1))
-        if rng.random() < 0.5:
-            bench = bench[:, ::-1]
+                count = int(bench_rng.integers(st.clutter[0], st.clutter[1] + 1))
+                add_clutter(self._bench, bench_rng, round(count * BENCH_MARGIN**2), shadow, self.s)
+        y0, x0 = (int(v) for v in rng.integers(0, self._bench.shape[0] - self.size + 1, 2))
+        bench = self._bench[y0 : y0 + self.size, x0 : x0 + self.size]
         return bench * np.float32(rng.uniform(0.95, 1.05))
 
     def _light(self, rng: np.random.Generator) -> Light:

@@ -169,13 +169,18 @@ def shade(layers: Layers, light: Light) -> np.ndarray:
     # Studio environment seen in the mirror direction: bright above, darker towards the horizon.
     rz = 2 * nz * nz - 1.0
     env = light.ambient * (0.35 + 0.65 * np.clip(rz, 0, 1)) + 0.12 * np.clip(0.5 - 0.5 * ny, 0, 1)
+    # Mirror reflection of the key light seen as an area source (soft box, lamp, tube).
+    rdl = 2 * nz * (nx * lx + ny * ly + nz * lz) - lz
+    width = 0.015 + 0.12 * light.size
+    strength = np.float32(0.25 + 0.6 * (1 - light.size))
+    glint = np.exp((np.minimum(rdl, 1.0) - 1.0) * np.float32(1.0 / width)) * strength
     albedo_lin = layers.albedo * layers.albedo  # gamma 2 (fast, close to sRGB)
     diffuse = light.ambient * (0.55 + 0.45 * nz) + ndl
     fresnel = 0.04 + 0.5 * (1 - nz) ** 5
-    dielectric = (
-        albedo_lin * diffuse[..., None] + (layers.gloss * (spec_iso * ndl + fresnel * env))[..., None]
-    )
-    metal = albedo_lin * (env + spec_metal * np.clip(ndl * 4, 0, 1) + 0.15 * ndl)[..., None]
+    coat = layers.gloss * (spec_iso * ndl + fresnel * env + glint)
+    dielectric = albedo_lin * diffuse[..., None] + coat[..., None]
+    shine = env + spec_metal * np.clip(ndl * 4, 0, 1) + 0.15 * ndl + glint * (1 - layers.rough)
+    metal = albedo_lin * shine[..., None]
     m = layers.metal[..., None]
     return (dielectric * (1 - m) + metal * m) * light.colour
 

@@ -163,7 +163,7 @@ STATIONS: dict[str, Station] = {
             "fabric",
             "cloth or felt under window light, dim and noisy",
             "fabric",
-            ((0.45, 0.12, 0.12), (0.20, 0.22, 0.35), (0.55, 0.55, 0.52), (0.25, 0.30, 0.22)),
+            ((0.60, 0.12, 0.12), (0.16, 0.22, 0.50), (0.78, 0.70, 0.56), (0.18, 0.45, 0.22)),
             light_elevation=(20, 45),
             light_size=(0.6, 0.9),
             colour_temperature=(6000, 7500),
