@@ -1,10 +1,11 @@
 """A photoreal battery: its look and station are fixed; each photo varies pose, light, camera.
 
 A defect photo is rendered twice from the same draws, once clean and once with the defect in
-the battery's material layers; the mask is the set of battery pixels that differ before JPEG
-(closed to fill pinholes), and the output takes the defect photo inside the mask and the clean
-photo outside it. So every changed pixel is in the mask, the mask is on the battery, and
-nearly all of its pixels changed (pinholes are closed, and JPEG may leave a few equal).
+the battery's material layers. The mask is the battery pixels that differ after JPEG, within
+the region that differed before JPEG (JPEG blocks spread changes beyond it), with pinholes
+closed and specks under :data:`MIN_AREA` dropped; the output takes the defect photo inside the
+mask and the clean photo outside it. So every changed pixel is in the mask, the mask is on the
+battery, and its only unchanged pixels are closed pinholes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ class Photo:
     mask: np.ndarray
     silhouette: np.ndarray
     variant: str = ""
+
+
+def _closed(mask: np.ndarray) -> np.ndarray:
+    return cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, CLOSE).astype(bool)
 
 
 class PhotorealBattery:
@@ -133,13 +138,14 @@ class PhotorealBattery:
             damaged = layers.copy()
             variants[name](damaged, defect_rng, self.s)
             dirty = self._develop(damaged, back, light, cam)
-            changed = (dirty != clean).any(axis=2).astype(np.uint8)
-            mask = cv2.morphologyEx(changed, cv2.MORPH_CLOSE, CLOSE).astype(bool) & sil_img
+            region = _closed((dirty != clean).any(axis=2)) & sil_img  # the defect's pixels before JPEG
+            dirty = compress(cam, dirty)
+            mask = _closed((dirty != image).any(axis=2) & region) & region  # ... that JPEG left changed
             n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
             specks = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < MIN_AREA)
             if n > 1 and specks.size:  # stray fringe pixels stay clean: no one-pixel boxes
                 mask &= ~np.isin(labels, specks[specks > 0])
-            image = np.where(mask[..., None], compress(cam, dirty), image)
+            image = np.where(mask[..., None], dirty, image)
         return Photo(image, mask, sil_img, name)
 
     def _background(self, rng: np.random.Generator) -> np.ndarray:

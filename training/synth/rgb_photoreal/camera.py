@@ -75,7 +75,7 @@ def draw_camera(
         rot = cv2.getRotationMatrix2D((k // 2, k // 2), float(rng.uniform(0, 180)), 1.0)
         kernel = cv2.warpAffine(kernel, rot, (k, k))
         motion = kernel / kernel.sum()
-    sigma = _u(rng, station.noise)
+    sigma = _u(rng, station.noise) * min(1.0, float(np.sqrt(s)))  # smaller photos: averaged sensor pixels
     if grain is None:
         noise = rng.standard_normal((size, size, 3), dtype=np.float32) * np.float32(sigma)
     else:
@@ -83,7 +83,8 @@ def draw_camera(
         noise = np.roll(grain, (dy, dx), axis=(0, 1)) * np.float32(sigma)
     chroma = _u(rng, station.chroma_noise)
     if chroma > 0:
-        low = rng.normal(0, sigma * 3 * chroma, (size // 4 + 1, size // 4 + 1, 3)).astype(np.float32)
+        cells = max(4, round(size / (6 * s)))
+        low = rng.normal(0, sigma * 1.5 * chroma, (cells, cells, 3)).astype(np.float32)
         noise += cv2.resize(low, (size, size), interpolation=cv2.INTER_LINEAR)
     q = int(rng.integers(station.jpeg_quality[0], station.jpeg_quality[1] + 1))
     return Camera(
