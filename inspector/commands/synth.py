@@ -1,4 +1,4 @@
-"""``python -m inspector synth --out DIR [--seed N] [--batteries N] [--size PX] [--modality ct|rgb|both] [--shortcut P] [--engine draw|physics]``."""
+"""``python -m inspector synth --out DIR [--seed N] [--batteries N] [--size PX] [--modality ct|rgb|both] [--shortcut P] [--engine draw|physics] [--rgb-style S] [--rgb-stations A,B]``."""
 
 from __future__ import annotations
 
@@ -39,6 +39,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="CT engine: draw (drawn slices, default) or physics (simulated scanner: material phantoms, "
         "polychromatic projection, noise, filtered back-projection)",
     )
+    p.add_argument(
+        "--rgb-style",
+        default=None,
+        metavar="STYLE",
+        help="RGB renderer preset: flat (default, the original flat-shaded photos), photoreal (shaded, "
+        "textured batteries at the fitting stations: conveyor, tray, esd_mat, steel), photoreal_holdout "
+        "(held-out stations: lightbox, wood, fabric, cluttered_bench) or photoreal_all",
+    )
+    p.add_argument(
+        "--rgb-stations",
+        default=None,
+        metavar="A,B",
+        help="narrow a photoreal style to some stations (comma separated)",
+    )
     p.add_argument("--workers", type=int, default=None, help="worker processes (default 2; 0 = in-process)")
     p.add_argument(
         "--preview", default=None, metavar="FILE.png", help="also write a contact sheet of the dataset"
@@ -60,7 +74,10 @@ def run(args: argparse.Namespace) -> int:
         "rgb_per_battery": args.rgb_per_battery,
         "workers": args.workers,
         "engine": args.engine,
+        "rgb_style": args.rgb_style,
     }
+    if args.rgb_stations:
+        overrides["rgb_stations"] = [s.strip() for s in args.rgb_stations.split(",") if s.strip()]
     if args.ct_proportions:
         overrides["ct_proportions"] = parse_proportions(args.ct_proportions, "--ct-proportions")
     if args.rgb_proportions:

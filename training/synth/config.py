@@ -57,6 +57,9 @@ class SynthConfig:
         workers: Worker processes (0 = in-process).
         engine: CT engine: ``draw`` (drawn slices) or ``physics`` (simulated scanner:
             material phantoms, polychromatic projection, noise, filtered back-projection).
+        rgb_style: RGB renderer preset (:data:`training.synth.rgb_styles.RGB_STYLES`):
+            ``flat`` (default), ``photoreal``, ``photoreal_holdout`` or ``photoreal_all``.
+        rgb_stations: Optional subset of the photoreal style's stations (empty = all of them).
     """
 
     seed: int = 0
@@ -73,6 +76,8 @@ class SynthConfig:
     test_shift_fraction: float = 0.15
     workers: int = 2
     engine: str = "draw"
+    rgb_style: str = "flat"
+    rgb_stations: list[str] = field(default_factory=list)
 
     @property
     def with_ct(self) -> bool:
@@ -116,6 +121,13 @@ class SynthConfig:
             raise InputError(f"--engine must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         if self.workers < 0:
             raise InputError(f"--workers must not be negative, got {self.workers}")
+        if not isinstance(self.rgb_stations, (list, tuple)) or not all(
+            isinstance(s, str) for s in self.rgb_stations
+        ):
+            raise InputError("rgb_stations must be a list of station names")
+        from training.synth.rgb_styles import resolve_stations
+
+        resolve_stations(self.rgb_style, self.rgb_stations)
         _check_proportions("ct_proportions", self.ct_proportions, CT_LABELS)
         _check_proportions("rgb_proportions", self.rgb_proportions, RGB_LABELS)
         _check_proportions("split_ratios", self.split_ratios, SPLITS[:3])

@@ -20,7 +20,7 @@ from training.synth.ct import create_battery
 from training.synth.geometry import tight_boxes
 from training.synth.physics.battery import PhysicsBattery, warm_up
 from training.synth.plan import BatteryJob, make_plan
-from training.synth.rgb import RGBBattery
+from training.synth.rgb_styles import create_rgb_battery
 from training.synth.stamp import apply_stamp
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,12 @@ PNG_FAST = [
 
 
 def render_battery(
-    seed: int, size: int, job: BatteryJob, engine: str = "draw"
+    seed: int,
+    size: int,
+    job: BatteryJob,
+    engine: str = "draw",
+    rgb_style: str = "flat",
+    rgb_stations: tuple[str, ...] = (),
 ) -> list[tuple[np.ndarray, np.ndarray, list]]:
     """Render every image of one battery.
 
@@ -49,13 +54,16 @@ def render_battery(
         size: Image side.
         job: The battery and its images (labels, stamps already decided).
         engine: CT engine, ``draw`` or ``physics`` (RGB photos do not depend on it).
+        rgb_style: RGB style preset (``flat``, ``photoreal``, ...).
+        rgb_stations: Optional subset of the photoreal style's stations.
 
     Returns:
-        One ``(image, mask, boxes)`` per image of ``job``: CT images as uint16 ``[H, W]``,
+        One ``(image, mask, boxes, extras)`` per image of ``job``: CT images as uint16 ``[H, W]``,
         RGB as uint8 ``[H, W, 3]``, masks uint8 0/255, boxes as ``[x, y, w, h]`` lists.
     """
     ct = rgb = None
     out = []
+    extras: dict = {}
     for im in job.images:
         rng = np.random.default_rng([seed, job.index, 2, im.number])
         if im.modality == "ct":
@@ -70,16 +78,23 @@ def render_battery(
                 apply_stamp(img, rng)
             img = (img * 65535.0 + 0.5).astype(np.uint16)
         else:
-            rgb = rgb or RGBBattery(job.battery_type, size, np.random.default_rng([seed, job.index, 1]))
+            rgb = rgb or create_rgb_battery(
+                rgb_style, rgb_stations, job.battery_type, size, np.random.default_rng([seed, job.index, 1])
+            )
             img, mask = rgb.render(im.label, rng)
-        out.append((img, mask, tight_boxes(mask) if mask.any() else []))
+            extras = getattr(rgb, "manifest_extras", {})
+        out.append(
+            (img, mask, tight_boxes(mask) if mask.any() else [], extras if im.modality == "rgb" else {})
+        )
     return out
 
 
-def _write_battery(args: tuple[int, int, BatteryJob, str, str]) -> list[dict]:
-    seed, size, job, root, engine = args
+def _write_battery(args: tuple[int, int, BatteryJob, str, str, str, tuple[str, ...]]) -> list[dict]:
+    seed, size, job, root, engine, rgb_style, rgb_stations = args
     rows = []
-    for im, (img, mask, boxes) in zip(job.images, render_battery(seed, size, job, engine)):
+    for im, (img, mask, boxes, extras) in zip(
+        job.images, render_battery(seed, size, job, engine, rgb_style, rgb_stations)
+    ):
         path = Path(root) / im.image_path
         cv2.imwrite(str(path), img if img.ndim == 2 else cv2.cvtColor(img, cv2.COLOR_RGB2BGR), PNG_FAST)
         if im.mask_path:
@@ -100,6 +115,7 @@ def _write_battery(args: tuple[int, int, BatteryJob, str, str]) -> list[dict]:
                 "pair_id": im.pair_id,
                 "stamp": im.stamp,
                 "engine": engine,
+                **extras,
             }
         )
     return rows
@@ -150,7 +166,8 @@ def generate(cfg: SynthConfig, out: str | Path) -> pd.DataFrame:
         str(Path(p).parent) for b in plan for im in b.images for p in (im.image_path, im.mask_path) if p
     }:
         (root / folder).mkdir(parents=True, exist_ok=True)
-    tasks = [(cfg.seed, cfg.size, job, str(root), cfg.engine) for job in plan]
+    stations = tuple(cfg.rgb_stations)
+    tasks = [(cfg.seed, cfg.size, job, str(root), cfg.engine, cfg.rgb_style, stations) for job in plan]
     if cfg.engine == "physics" and cfg.with_ct:
         warm_up()  # import spectrum/attenuation libraries once, before the workers fork
     if cfg.workers > 1 and len(tasks) > 1:
