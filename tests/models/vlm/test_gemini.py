@@ -137,13 +137,13 @@ def test_500_after_retries_is_a_clear_error(stub):
     assert len(stub.requests) == 2
 
 
-@pytest.mark.parametrize("stub", [[(200, _reply(json.dumps(FINDING)), 3.0)]], indirect=True)
+@pytest.mark.parametrize("stub", [[(200, _reply(json.dumps(FINDING)), 10.0)]], indirect=True)
 def test_timeout_is_a_clear_error(stub):
     backend = create_vlm("gemini", timeout_s=0.3, retries=0)
     start = time.perf_counter()
     with pytest.raises(BackendError, match=r"did not answer within 0.3 s"):
         backend.describe(make_request())
-    assert time.perf_counter() - start < 2.5  # the server would answer after 3 s
+    assert time.perf_counter() - start < 6.0  # the server would answer after 10 s (slack for a loaded CI machine)
 
 
 def test_missing_key_is_unavailable(monkeypatch):
