@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "ablate": "inspector.commands.ablate",
     "list": "inspector.commands.list",
     "serve": "inspector.commands.serve",
+    "calibrate": "inspector.commands.calibrate",
 }
 
 
