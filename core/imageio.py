@@ -137,13 +137,42 @@ def load_image(
         )
     decoder = _dicom_decode if kind == "DICOM" else _tiff_decode if kind == "TIFF" else _pil_decode
     pixels = _reduce(decoder(data, label, limits), label)
+    del data  # the encoded bytes are not needed any more: free them before converting
     info = {
         "nonfinite_fraction": float((~np.isfinite(pixels)).mean()) if pixels.dtype.kind == "f" else 0.0,
         "channels": int(pixels.shape[-1]) if pixels.ndim == 3 else 1,
     }
+    if pixels.dtype == np.uint8 and (pixels.ndim == 2 or pixels.shape[-1] == 3):
+        # the common 8-bit gray / RGB file: no float copy of the whole image at all
+        info["colour"] = _uint8_colour(pixels)
+        return DecodedImage(_uint8_for_modality(pixels, modality), info)
     gray = _to_unit_float(pixels, label)
+    del pixels
     info["colour"] = float((gray.max(axis=-1) - gray.min(axis=-1)).mean()) if gray.ndim == 3 else 0.0
     return DecodedImage(_for_modality(gray, modality), info)
+
+
+def _uint8_colour(pixels: np.ndarray) -> float:
+    """Mean chroma (max minus min channel, in ``[0, 1]``) of an 8-bit image; 0 for gray."""
+    if pixels.ndim == 2:
+        return 0.0
+    return float((pixels.max(axis=-1) - pixels.min(axis=-1)).mean(dtype=np.float64) / 255.0)
+
+
+def _uint8_for_modality(pixels: np.ndarray, modality: Modality) -> np.ndarray:
+    """An 8-bit gray or RGB array straight to a modality (the same values as the float path)."""
+    if modality == "rgb":
+        rgb = np.repeat(pixels[..., None], 3, axis=-1) if pixels.ndim == 2 else pixels
+        return np.ascontiguousarray(rgb, dtype=np.uint8)
+    if pixels.ndim == 2:
+        gray = pixels.astype(np.float32)
+    else:  # channel by channel: no float copy of all three channels at once
+        gray = pixels[..., 0].astype(np.float32)
+        gray *= np.float32(_LUMA[0])
+        for channel in (1, 2):
+            gray += pixels[..., channel] * np.float32(_LUMA[channel])
+    gray *= np.float32(1.0 / 255.0)
+    return np.ascontiguousarray(np.clip(gray, 0.0, 1.0, out=gray), dtype=np.float32)
 
 
 def _reduce(pixels: np.ndarray, label: str) -> np.ndarray:
@@ -396,19 +425,25 @@ def _dicom_decode(data: bytes, label: str, limits: ImageLimits) -> np.ndarray:
         log.info("%s has %d frames; using the middle one", label, frames)
     if samples > 1:
         return pixels  # colour DICOM: pydicom already converted YBR to RGB
-    values = pixels.astype(np.float64) * float(ds.get("RescaleSlope", 1) or 1) + float(
-        ds.get("RescaleIntercept", 0) or 0
-    )
+    pixels = _reduce(pixels, label)  # area reduction commutes with the linear rescale below
+    # float64 keeps 32-bit samples exact; 8/16-bit ones are exact in float32 at half the memory
+    values = pixels.astype(np.float64 if pixels.dtype.itemsize > 2 else np.float32)
+    del pixels
+    values *= float(ds.get("RescaleSlope", 1) or 1)
+    values += float(ds.get("RescaleIntercept", 0) or 0)
     window = _dicom_window(ds)
     if window is not None:
         center, width = window
-        # DICOM PS3.3 C.11.2.1.2 linear VOI function, mapped to [0, 1].
-        unit = np.clip((values - (center - 0.5)) / max(width - 1.0, 1e-6) + 0.5, 0.0, 1.0)
+        # DICOM PS3.3 C.11.2.1.2 linear VOI function, mapped to [0, 1] (in place).
+        values -= center - 0.5
+        values *= 1.0 / max(width - 1.0, 1e-6)
+        values += 0.5
+        unit = np.clip(values, 0.0, 1.0, out=values)
     else:
         unit = _min_max(values)
     if str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper() == "MONOCHROME1":
         unit = 1.0 - unit
-    return unit.astype(np.float32)
+    return unit.astype(np.float32, copy=False)
 
 
 def _dicom_window(ds) -> tuple[float, float] | None:
@@ -441,42 +476,57 @@ def _reason(exc: BaseException) -> str:
 
 
 def _min_max(values: np.ndarray) -> np.ndarray:
-    values = values.astype(np.float64)
-    finite = np.isfinite(values)
-    if not finite.any():
-        return np.zeros(values.shape, dtype=np.float64)
-    lo, hi = float(values[finite].min()), float(values[finite].max())
-    values = np.where(finite, values, lo)
+    """Scale the finite values to ``[0, 1]`` (non-finite ones become 0), as float32."""
+    wide = values.dtype.kind in "iu" and values.dtype.itemsize > 2
+    out = values.astype(np.float64 if wide else np.float32)  # one working copy, changed in place
+    finite = np.isfinite(out)
+    if not finite.all():
+        if not finite.any():
+            return np.zeros(values.shape, dtype=np.float32)
+        lo = float(np.min(out, where=finite, initial=np.inf))
+        hi = float(np.max(out, where=finite, initial=-np.inf))
+        out[~finite] = lo
+    else:
+        lo, hi = float(out.min()), float(out.max())
+    del finite
     if hi <= lo:
-        return np.zeros(values.shape, dtype=np.float64) if hi <= 0 else np.clip(values, 0.0, 1.0)
-    return (values - lo) / (hi - lo)
+        return np.zeros(values.shape, dtype=np.float32) if hi <= 0 else np.clip(out, 0.0, 1.0, out=out)
+    out -= lo
+    out *= 1.0 / (hi - lo)
+    return np.clip(out, 0.0, 1.0, out=out).astype(np.float32, copy=False)
 
 
 def _to_unit_float(pixels: np.ndarray, label: str) -> np.ndarray:
     """Scale any numeric array to float in [0, 1] by its dtype's range, then composite alpha on white.
 
-    Returns ``H x W`` (gray) or ``H x W x 3`` (colour) float64.
+    Returns ``H x W`` (gray) or ``H x W x 3`` (colour) float32 (float64 only for wide integers).
     """
     pixels = np.asarray(pixels)
     if pixels.dtype.kind == "b":
-        unit = pixels.astype(np.float64)
+        unit = pixels.astype(np.float32)
     elif pixels.dtype.kind == "u":
-        unit = pixels.astype(np.float64) / float(np.iinfo(pixels.dtype).max)
+        wide = pixels.dtype.itemsize > 2  # 32-bit samples need more than float32's 24 bits
+        unit = pixels.astype(np.float64 if wide else np.float32)
+        unit *= 1.0 / float(np.iinfo(pixels.dtype).max)
     elif pixels.dtype.kind == "i":
         lo, hi = float(pixels.min()), float(pixels.max())
         # PIL's mode "I" (32-bit) carries 16-bit PNG/TIFF samples: keep their absolute scale.
-        unit = pixels / 65535.0 if lo >= 0 and hi <= 65535 else _min_max(pixels)
+        unit = pixels.astype(np.float32) / np.float32(65535.0) if lo >= 0 and hi <= 65535 else _min_max(pixels)
     elif pixels.dtype.kind == "f":
-        finite = pixels[np.isfinite(pixels)]
-        in_range = finite.size and finite.min() >= 0.0 and finite.max() <= 1.0
-        unit = np.nan_to_num(pixels.astype(np.float64)) if in_range else _min_max(pixels)
+        finite = np.isfinite(pixels)
+        in_range = bool(finite.any()) and float(np.min(pixels, where=finite, initial=np.inf)) >= 0.0
+        in_range = in_range and float(np.max(pixels, where=finite, initial=-np.inf)) <= 1.0
+        del finite
+        unit = np.nan_to_num(pixels.astype(np.float32), copy=False) if in_range else _min_max(pixels)
     else:
         raise InputError(f"{label} has an unsupported pixel type ({pixels.dtype}).")
     if unit.ndim == 3 and unit.shape[-1] == 1:
         unit = unit[..., 0]
     if unit.ndim == 3 and unit.shape[-1] == 4:
         alpha = unit[..., 3:]
-        unit = unit[..., :3] * alpha + (1.0 - alpha)  # composite on white
+        rgb = unit[..., :3] * alpha
+        rgb += 1.0 - alpha  # composite on white
+        unit = rgb
     if unit.ndim == 3 and unit.shape[-1] > 4:
         raise InputError(f"{label} has {unit.shape[-1]} channels; expected gray, RGB or RGBA.")
     if unit.ndim not in (2, 3):
@@ -486,7 +536,12 @@ def _to_unit_float(pixels: np.ndarray, label: str) -> np.ndarray:
 
 def _for_modality(unit: np.ndarray, modality: Modality) -> np.ndarray:
     if modality == "ct":
-        gray = unit @ _LUMA if unit.ndim == 3 else unit
+        gray = unit @ _LUMA.astype(unit.dtype) if unit.ndim == 3 else unit
         return np.ascontiguousarray(np.clip(gray, 0.0, 1.0), dtype=np.float32)
-    rgb = np.repeat(unit[..., None], 3, axis=-1) if unit.ndim == 2 else unit
-    return np.ascontiguousarray(np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8))
+    work = np.clip(unit, 0.0, 1.0)  # the one working copy, scaled and rounded in place
+    work *= 255.0
+    np.round(work, out=work)
+    rgb = work.astype(np.uint8)
+    del work
+    rgb = np.repeat(rgb[..., None], 3, axis=-1) if rgb.ndim == 2 else rgb
+    return np.ascontiguousarray(rgb)

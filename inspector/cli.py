@@ -33,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "list": "inspector.commands.list",
     "serve": "inspector.commands.serve",
     "export": "inspector.commands.export",
+    "calibrate": "inspector.commands.calibrate",
 }
 
 

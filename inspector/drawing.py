@@ -72,9 +72,12 @@ def overlay_heatmap(
     heat = np.clip(np.nan_to_num(np.asarray(heatmap, dtype=np.float32)), 0.0, 1.0)
     if heat.shape[:2] != base.shape[:2]:
         heat = cv2.resize(heat, (base.shape[1], base.shape[0]), interpolation=cv2.INTER_LINEAR)
-    colored = cv2.applyColorMap((heat * 255).astype(np.uint8), colormap)[..., ::-1]
-    blended = (1.0 - alpha) * base.astype(np.float32) + alpha * colored.astype(np.float32)
-    return blended.round().astype(np.uint8)
+    heat *= 255.0
+    colored = cv2.applyColorMap(heat.astype(np.uint8), colormap)
+    del heat
+    cv2.cvtColor(colored, cv2.COLOR_BGR2RGB, dst=colored)
+    # blended in uint8 by OpenCV (rounded, saturated): no float copies of a large image
+    return cv2.addWeighted(np.ascontiguousarray(base), 1.0 - alpha, colored, alpha, 0.0)
 
 
 def colormap_legend(width: int = 256, height: int = 14, colormap: int = cv2.COLORMAP_JET) -> np.ndarray:

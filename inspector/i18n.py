@@ -313,6 +313,19 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "models.fpr": {"ko": "위양성률", "en": "False positive rate"},
     "models.tpr": {"ko": "재현율", "en": "True positive rate"},
+    "models.calibration": {"ko": "판정 신뢰도 보정", "en": "Verdict confidence calibration"},
+    "models.calibration_missing": {
+        "ko": "보정 파일이 없어 판정 신뢰도는 보정되지 않은 값입니다 (python -m inspector calibrate).",
+        "en": "No calibration file: the verdict confidence is uncalibrated (python -m inspector calibrate).",
+    },
+    "models.calibration_caption": {
+        "ko": "{fit_data} ({fit_n}쌍)에서 적합, {eval_data} {eval_split} ({eval_n}쌍)에서 평가 · ECE {ece_raw:.3f} → {ece_cal:.3f} · 대상 모델: {models}",
+        "en": "Fitted on {fit_data} ({fit_n} pairs), evaluated on {eval_data} {eval_split} ({eval_n} pairs) · ECE {ece_raw:.3f} → {ece_cal:.3f} · for {models}",
+    },
+    "models.raw": {"ko": "보정 전", "en": "raw"},
+    "models.calibrated": {"ko": "보정 후", "en": "calibrated"},
+    "models.confidence": {"ko": "판정 신뢰도", "en": "Verdict confidence"},
+    "models.fraction_correct": {"ko": "정답 비율", "en": "Fraction correct"},
     # batch page
     "batch.title": {"ko": ":material/stacks: 일괄 검사", "en": ":material/stacks: Batch inspection"},
     "batch.upload": {

@@ -27,12 +27,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from core.errors import CheckpointError, InputError, InspectorError
 from core.imageio import image_info
+from inspector.calibration import VerdictCalibration, load_calibration
 from inspector.drawing import overlay_heatmap
 from inspector.executor import BackendPool, shared_pool
 from inspector.predictors import CTPrediction, RGBPrediction, find_default_checkpoint, load_predictor
@@ -149,6 +151,10 @@ class Evidence:
         return {
             "verdict": self.verdict.verdict,
             "confidence": round(self.verdict.confidence, 6),
+            "confidence_calibrated": self.verdict.calibrated,
+            "confidence_raw": round(
+                self.verdict.confidence if self.verdict.raw_confidence is None else self.verdict.raw_confidence, 6
+            ),
             "needs_review": self.needs_review,
             "review_reasons": self.review_reasons,
             "ct": None if self.ct is None else self.ct.to_dict(),
@@ -197,6 +203,7 @@ class Inspector:
         self.settings = settings
         self.predictors: dict[str, Any | None] = {"ct": ct, "rgb": rgb}
         self.missing = dict(missing or {})
+        self.calibration: VerdictCalibration | None = None
         self._backends: dict[tuple[str, str], Any] = {}
         self._backends_lock = threading.Lock()
         self._backend_locks: dict[tuple[str, str], threading.Lock] = {}
@@ -239,7 +246,31 @@ class Inspector:
             predictors[side] = load_predictor(
                 path, tasks=SIDE_TASKS[side], device=settings.device, runtime=settings.runtime, **options[side]
             )
-        return cls(settings, ct=predictors.get("ct"), rgb=predictors.get("rgb"), missing=missing)
+        inspector = cls(settings, ct=predictors.get("ct"), rgb=predictors.get("rgb"), missing=missing)
+        inspector.calibration = load_calibration(settings.checkpoints_dir)
+        return inspector
+
+    def checkpoint_names(self) -> dict[str, str | None]:
+        """``{"ct": stem, "rgb": stem}`` of the loaded checkpoints (``None`` for a missing side)."""
+        names: dict[str, str | None] = {}
+        for side, predictor in self.predictors.items():
+            source = getattr(predictor, "source", None)
+            names[side] = Path(source).stem if source else None
+        return names
+
+    def _calibration_for(self, thresholds: Thresholds, policy: str, paired: bool) -> VerdictCalibration | None:
+        """The stored calibration if it was fitted for exactly this kind of inspection, else ``None``.
+
+        It applies to CT+RGB pairs judged by the checkpoints it was fitted for, at their own
+        thresholds and with the same policy; anything else keeps the raw confidence.
+        """
+        calibration = self.calibration
+        if calibration is None or not paired:
+            return None
+        custom = (thresholds.ct, thresholds.rgb, self.settings.ct_threshold, self.settings.rgb_threshold)
+        if any(value is not None for value in custom):
+            return None
+        return calibration if calibration.applies_to(self.checkpoint_names(), policy) else None
 
     def _predictor(self, side: str) -> Any:
         predictor = self.predictors.get(side)
@@ -294,7 +325,9 @@ class Inspector:
             rgb_pred = self._predictor("rgb").predict(rgb, threshold=thresholds.rgb)
             timings["rgb"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        verdict = combine(ct_pred, rgb_pred, policy=thresholds.policy or self.settings.policy)
+        policy = thresholds.policy or self.settings.policy
+        calibration = self._calibration_for(thresholds, policy, ct_pred is not None and rgb_pred is not None)
+        verdict = combine(ct_pred, rgb_pred, policy=policy, calibration=calibration)
         timings["verdict"] = (time.perf_counter() - t) * 1000
         timings["analyse"] = (time.perf_counter() - start) * 1000
         return Evidence(verdict, ct_pred, rgb_pred, timings, ct, rgb, battery_type, axis, image_reasons)

@@ -20,10 +20,16 @@ The ``"and"`` policy is the conservative alternative: a defect is reported only 
 models flag it (``composite_defect``); a single flag gives ``normal`` with the normal formula,
 whose low value shows the disagreement. When only one image was inspected, the verdict uses
 that side alone under either policy, and the averages reduce to that side's term.
+
+These formulas give the *raw* confidence. With a ``calibration`` (see
+:mod:`inspector.calibration`: a monotone map fitted on labelled selection pairs) the reported
+``confidence`` is that map of the raw value, the probability that the verdict is right; the raw
+value stays in :attr:`Verdict.raw_confidence`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -59,10 +65,20 @@ class Decision(Protocol):
 
 @dataclass(frozen=True)
 class Verdict:
-    """The combined verdict and its confidence."""
+    """The combined verdict and its confidence.
+
+    Attributes:
+        verdict: One of :data:`VERDICTS`.
+        confidence: The calibrated probability that the verdict is right when ``calibrated``,
+            else the raw confidence.
+        raw_confidence: The seed formula's value (``None``: same as ``confidence``).
+        calibrated: Whether ``confidence`` went through a fitted calibration.
+    """
 
     verdict: str
     confidence: float
+    raw_confidence: float | None = None
+    calibrated: bool = False
 
     @property
     def is_defect(self) -> bool:
@@ -75,13 +91,20 @@ def _normal_confidence(side: Decision) -> float:
     return side.normal_probability
 
 
-def combine(ct: Decision | None, rgb: Decision | None, policy: str = "or") -> Verdict:
+def combine(
+    ct: Decision | None,
+    rgb: Decision | None,
+    policy: str = "or",
+    calibration: Callable[[float], float] | None = None,
+) -> Verdict:
     """Combine the CT and RGB decisions into one verdict with its confidence.
 
     Args:
         ct: The CT decision, or ``None`` when no CT image was inspected.
         rgb: The RGB decision, or ``None`` when no RGB image was inspected.
         policy: ``"or"`` (a defect on either side counts) or ``"and"`` (both must agree).
+        calibration: Raw confidence -> probability that the verdict is right (for example a
+            :class:`inspector.calibration.VerdictCalibration`); ``None`` keeps the raw value.
 
     Returns:
         The :class:`Verdict`.
@@ -93,6 +116,14 @@ def combine(ct: Decision | None, rgb: Decision | None, policy: str = "or") -> Ve
         raise ConfigError(f"policy must be one of {', '.join(POLICIES)}, not {policy!r}")
     if ct is None and rgb is None:
         raise ConfigError("an inspection needs a CT image, an RGB image, or both")
+    raw = _raw_verdict(ct, rgb, policy)
+    if calibration is None:
+        return raw
+    return Verdict(raw.verdict, _clip(calibration(raw.confidence)), raw.confidence, calibrated=True)
+
+
+def _raw_verdict(ct: Decision | None, rgb: Decision | None, policy: str) -> Verdict:
+    """The truth table and the seed's confidence formulas (see the module docstring)."""
     if ct is None or rgb is None:
         side = ct if ct is not None else rgb
         if not side.is_defect:

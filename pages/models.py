@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from inspector.calibration import load_calibration
 from inspector.ui import artifacts, cardview, charts
 from inspector.ui.catalog import ModelCard, checkpoints_dir, docs_dir, list_artifacts, list_cards
 from inspector.ui.state import t
@@ -25,6 +26,8 @@ def main() -> None:
         for tab, card in zip(tabs, cards):
             with tab:
                 _card(card, folder)
+    st.divider()
+    _calibration(folder)
     st.divider()
     _ablation(docs_dir() / "ablation")
     _reports(docs_dir(), cards)
@@ -84,6 +87,40 @@ def _card(card: ModelCard, folder: Path) -> None:
             artifacts.show(path)
     with st.expander(t("models.card_json")):
         st.json(info, expanded=False)
+
+
+def _calibration(folder: Path) -> None:
+    """The verdict-confidence calibration of these checkpoints: reliability diagram and ECE."""
+    st.header(t("models.calibration"))
+    calibration = load_calibration(folder)
+    if calibration is None:
+        st.info(t("models.calibration_missing"))
+        return
+    fit, ev = calibration.report.get("fit", {}), calibration.report.get("eval", {})
+    st.caption(
+        t(
+            "models.calibration_caption",
+            fit_data=Path(str(fit.get("data", "?"))).name,
+            fit_n=fit.get("n", 0),
+            eval_data=Path(str(ev.get("data", "?"))).name,
+            eval_split=ev.get("split", ""),
+            eval_n=ev.get("n", 0),
+            ece_raw=float(ev.get("ece_raw", float("nan"))),
+            ece_cal=float(ev.get("ece_calibrated", float("nan"))),
+            models=", ".join(calibration.checkpoints.values()),
+        )
+    )
+    series = {
+        t("models.raw"): ev.get("reliability_raw", []),
+        t("models.calibrated"): ev.get("reliability_calibrated", []),
+    }
+    st.plotly_chart(
+        charts.reliability_diagram(
+            series, t("models.calibration"), t("models.confidence"), t("models.fraction_correct")
+        ),
+        width="stretch",
+        key="models_reliability",
+    )
 
 
 def _ablation(folder: Path) -> None:

@@ -123,3 +123,32 @@ def kappa_heatmap(matrix: Sequence[Sequence[float | None]], names: Sequence[str]
     fig.update_layout(title=title, **(_LAYOUT | {"height": 420}))
     fig.update_yaxes(autorange="reversed")
     return fig
+
+
+def reliability_diagram(
+    series: Mapping[str, Sequence[Mapping[str, float]]],
+    title: str,
+    x_title: str = "Verdict confidence",
+    y_title: str = "Fraction correct",
+) -> go.Figure:
+    """Reliability diagram: per series, each non-empty bin's mean confidence vs. its accuracy."""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": "gray"}, showlegend=False)
+    )
+    for name, bins in series.items():
+        rows = [b for b in bins if b.get("n")]
+        fig.add_trace(
+            go.Scatter(
+                x=[b["confidence"] for b in rows],
+                y=[b["accuracy"] for b in rows],
+                mode="lines+markers",
+                name=name,
+                text=[f"n={b['n']}" for b in rows],
+            )
+        )
+    fig.update_layout(
+        title=title, xaxis_title=x_title, yaxis_title=y_title,
+        xaxis_range=[0, 1], yaxis_range=[0, 1.02], **(_LAYOUT | {"height": 380}),
+    )  # fmt: skip
+    return fig

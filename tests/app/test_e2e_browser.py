@@ -123,3 +123,63 @@ def test_upload_verdict_panels_language_and_download(server, tmp_path, capsys):
             f"\ne2e upload-to-verdict: first {first[0]:.2f} s (Run click {first[1]:.2f} s), "
             f"second {second[0]:.2f} s (Run click {second[1]:.2f} s); goal <= 1.5 s"
         )
+
+
+EXPECTED_SAMPLE = ("s1-cell-0027", "internal_defect")
+"""The app's first bundled sample (assets/: CT s1-cell-0027_x002 porosity + RGB rgb06 normal):
+its labels give ``internal_defect``, and the shipped default models say so."""
+
+
+@pytest.fixture
+def shipped_server(tmp_path):
+    """``streamlit run app.py`` with the shipped checkpoints and samples (no test overrides)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INSPECTOR_")}
+    env["INSPECTOR_DB_URL"] = f"sqlite:///{tmp_path / 'history.db'}"
+    with contextlib.ExitStack() as stack:
+        try:  # the real models take longer to load than the tiny test ones
+            url = stack.enter_context(streamlit_server(env, tmp_path / "streamlit.log", startup_seconds=180))
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        yield url
+
+
+@pytest.mark.timeout(420)  # real models on a busy machine
+def test_the_shipped_sample_pair_gives_its_expected_verdict(shipped_server, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail(f"CI must run the browser test, but {CHROMIUM} is missing (make browser failed)")
+    from inspector.i18n import t
+    from inspector.pairs import expected_verdict
+    from inspector.ui.catalog import list_samples
+
+    sample = list_samples()[0]  # what the page selects by default
+    battery, verdict = EXPECTED_SAMPLE
+    assert sample.key.startswith(battery), sample.key
+    labels = dict(zip(("ct", "rgb"), sample.labels))
+    assert expected_verdict(not labels["ct"].endswith("normal"), labels["rgb"] != "normal") == verdict
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(shipped_server)
+            page.get_by_role("radiogroup", name=t("inspect.source", "ko")).get_by_text(
+                t("inspect.source_sample", "ko"), exact=True
+            ).click()
+            page.get_by_text(f"CT: {sample.ct_path.name}").wait_for()  # the sample's preview
+            page.get_by_role("button", name=t("inspect.run", "ko")).click()
+            heading = page.get_by_role("heading", name=VERDICT_HEADING)
+            heading.wait_for()
+            shown = VERDICT_HEADING.search(heading.inner_text())  # the icon's name comes first
+            assert shown and shown.group(1) == t(f"verdict.{verdict}", "ko"), heading.inner_text()
+            with page.expect_download() as download:
+                page.get_by_role("button", name=t("summary.download_json", "ko")).click()
+            report = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+            assert report["verdict"] == verdict
+            assert report["inputs"]["ct"] == sample.ct_path.name and report["inputs"]["rgb"] == sample.rgb_path.name
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            log.error("page at failure:\n%s", page.inner_text("body")[-3000:])
+            raise
+        finally:
+            browser.close()

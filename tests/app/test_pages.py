@@ -97,3 +97,32 @@ def test_batch_zip_gives_table_progress_and_csv(app):
     assert by_item["bad"]["verdict"] is None and "bad.png" in by_item["bad"]["error"]
     assert len(app.dataframe[0].value) == 3
     assert app.get("download_button")
+
+
+def test_models_page_shows_the_verdict_calibration(app, app_env, monkeypatch, tmp_path):
+    import shutil
+
+    from inspector.calibration import CALIBRATION_FILE, VerdictCalibration
+
+    app.switch_page(page_path("models")).run()
+    assert any("calibrate" in i.value for i in app.info)  # no calibration file: said so
+    charts_before = len(app.get("plotly_chart"))
+
+    folder = tmp_path / "ckpt"
+    shutil.copytree(app_env["checkpoints"], folder)
+    bins = [{"lo": i / 10, "hi": (i + 1) / 10, "n": 5 * (i > 5), "confidence": i / 10 + 0.05,
+             "accuracy": i / 10} for i in range(10)]  # fmt: skip
+    report = {
+        "fit": {"data": "data/seed4", "split": "all", "n": 300},
+        "eval": {"data": "data/seed1", "split": "test", "n": 40, "ece_raw": 0.125, "ece_calibrated": 0.043,
+                 "reliability_raw": bins, "reliability_calibrated": bins},
+    }  # fmt: skip
+    VerdictCalibration([0.0, 1.0], [0.2, 0.9], {"ct": "ct_tiny", "rgb": "rgb_tiny"}, report=report).save(
+        folder / CALIBRATION_FILE
+    )
+    monkeypatch.setenv("INSPECTOR_CHECKPOINTS_DIR", str(folder))
+    app.run()
+    assert not app.exception
+    caption = next(c.value for c in app.caption if "ECE" in c.value)
+    assert "seed4" in caption and "seed1 test" in caption and "0.125 → 0.043" in caption
+    assert len(app.get("plotly_chart")) == charts_before + 1  # the reliability diagram

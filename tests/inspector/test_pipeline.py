@@ -11,7 +11,10 @@ from inspector.pipeline import InspectionRequest, Inspector, InspectorSettings, 
 from models.vlm import Availability, VLMBackend, register_vlm
 from tests.inspector._checkpoints import ct_image, default_checkpoint_dir, rgb_image
 
-CONTRACT_KEYS = {"verdict", "confidence", "needs_review", "review_reasons", "ct", "rgb", "vlm", "vlg", "timings_ms"}
+CONTRACT_KEYS = {
+    "verdict", "confidence", "confidence_calibrated", "confidence_raw", "needs_review", "review_reasons",
+    "ct", "rgb", "vlm", "vlg", "timings_ms",
+}  # fmt: skip
 CT_DEFECT = ct_image(64, blob=(8, 40, 16, 12))
 RGB_DEFECT = rgb_image(64, square=(40, 8, 12, 10))
 

@@ -11,7 +11,10 @@ from inspector.cli import main
 from tests.inspector._checkpoints import ct_image, rgb_image, save_ct, save_rgb
 
 REPO = Path(__file__).resolve().parents[3]
-CONTRACT_KEYS = {"verdict", "confidence", "needs_review", "review_reasons", "ct", "rgb", "vlm", "vlg", "timings_ms"}
+CONTRACT_KEYS = {
+    "verdict", "confidence", "confidence_calibrated", "confidence_raw", "needs_review", "review_reasons",
+    "ct", "rgb", "vlm", "vlg", "timings_ms",
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
