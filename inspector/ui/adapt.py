@@ -237,10 +237,9 @@ def fit(
     outcome = FitOutcome(card=card)
     for record in handler.records:
         if record.msg.startswith("skipping") and isinstance(record.args, tuple) and len(record.args) == 2:
-            path, reason = record.args
-            outcome.skipped.append(
-                (names.get(Path(path).name, _shown(Path(path), normals, defects)), str(reason))
-            )
+            path, reason = Path(record.args[0]), str(record.args[1])
+            shown = names.get(path.name) or _shown(path, normals, defects)
+            outcome.skipped.append((shown, reason.replace(path.name, shown)))
         else:
             outcome.warnings.append(record.getMessage().split("\n")[0])
     return outcome
