@@ -36,6 +36,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "page.models": {"ko": "모델 카드", "en": "Models"},
     "page.batch": {"ko": "일괄 검사", "en": "Batch"},
     "page.compare": {"ko": "시스템 비교", "en": "Compare"},
+    "page.adapt": {"ko": "내 라인에 맞추기", "en": "Adapt to my line"},
     # sidebar
     "sidebar.language": {"ko": "언어", "en": "Language"},
     "sidebar.advanced": {
@@ -46,6 +47,11 @@ STRINGS: dict[str, dict[str, str]] = {
     "sidebar.no_ct_models": {
         "ko": "CT 체크포인트가 없습니다 ({path}).",
         "en": "No CT checkpoints found ({path}).",
+    },
+    "sidebar.rgb_model": {"ko": "RGB 모델", "en": "RGB model"},
+    "sidebar.no_rgb_models": {
+        "ko": "RGB 체크포인트가 없습니다 ({path}).",
+        "en": "No RGB checkpoints found ({path}).",
     },
     "sidebar.vlm": {"ko": "VLM 백엔드", "en": "VLM backend"},
     "sidebar.vlg": {"ko": "VLG 백엔드", "en": "VLG backend"},
@@ -349,6 +355,98 @@ STRINGS: dict[str, dict[str, str]] = {
     "batch.too_many": {
         "ko": "파일이 너무 많습니다: 최대 {n}개까지 검사합니다.",
         "en": "Too many files: at most {n} are inspected.",
+    },
+    # adapt to my line
+    "adapt.title": {"ko": ":material/tune: 내 라인에 맞추기", "en": ":material/tune: Adapt to my line"},
+    "adapt.engineers_only": {
+        "ko": "이 페이지는 엔지니어만 사용할 수 있습니다. 모델을 바꾸려면 엔지니어에게 문의하세요.",
+        "en": "This page is for engineers only. Ask an engineer to change the models.",
+    },
+    "adapt.help": {
+        "ko": "라인 카메라로 찍은 정상 배터리 사진 20~200장으로 RGB 검출기를 학습하고, 원하는 오경보율로 "
+        "임계값을 정합니다. 불량 사진을 함께 주면 Youden J로 임계값을 정하고 검출률도 보여줍니다.",
+        "en": "Fit an RGB detector on 20-200 photos of good batteries from your line's camera, with the "
+        "false-alarm rate you choose. With defect photos too, the threshold is set by Youden's J and "
+        "the defect recall is shown.",
+    },
+    "adapt.source": {"ko": "사진 위치", "en": "Photos from"},
+    "adapt.source_upload": {"ko": "업로드 (ZIP 또는 사진)", "en": "Upload (ZIP or photos)"},
+    "adapt.source_folder": {"ko": "서버 폴더", "en": "Server folder"},
+    "adapt.normals_upload": {
+        "ko": "정상 사진 (ZIP 또는 여러 장)",
+        "en": "Normal photos (a ZIP or several photos)",
+    },
+    "adapt.defects_upload": {
+        "ko": "불량 사진 (선택, ZIP 또는 여러 장)",
+        "en": "Defect photos (optional, a ZIP or several photos)",
+    },
+    "adapt.folder_root": {
+        "ko": "이 폴더 아래의 경로만 사용할 수 있습니다: {path}",
+        "en": "Only paths under this folder can be used: {path}",
+    },
+    "adapt.normals_folder": {"ko": "정상 사진 폴더", "en": "Folder of normal photos"},
+    "adapt.defects_folder": {"ko": "불량 사진 폴더 (선택)", "en": "Folder of defect photos (optional)"},
+    "adapt.no_detectors": {
+        "ko": "학습할 수 있는 특징 기반 검출기가 등록되어 있지 않습니다.",
+        "en": "No feature-based detector that can be fitted is registered.",
+    },
+    "adapt.detector": {"ko": "검출기", "en": "Detector"},
+    "adapt.false_alarm": {"ko": "목표 오경보율", "en": "Target false-alarm rate"},
+    "adapt.false_alarm_help": {
+        "ko": "정상 사진 중 불량으로 표시되어도 되는 비율 (불량 사진이 없을 때 임계값을 정함).",
+        "en": "Share of good parts that may be flagged (sets the threshold when no defect photos are given).",
+    },
+    "adapt.fit": {"ko": "학습", "en": "Fit"},
+    "adapt.progress_read": {"ko": "사진을 읽는 중...", "en": "Reading the photos..."},
+    "adapt.progress_fit": {"ko": "검출기 학습 중", "en": "Fitting the detector"},
+    "adapt.progress_before": {
+        "ko": "현재 RGB 모델로 정상 사진을 검사하는 중...",
+        "en": "Scoring the normals with the current RGB model...",
+    },
+    "adapt.progress_done": {"ko": "완료", "en": "Done"},
+    "adapt.before_unavailable": {
+        "ko": "현재 RGB 모델을 불러올 수 없어 비교하지 못했습니다: {reason}",
+        "en": "The current RGB model could not be loaded for the comparison: {reason}",
+    },
+    "adapt.skipped": {
+        "ko": "읽을 수 없는 파일 {n}개를 건너뛰었습니다:",
+        "en": "{n} file(s) could not be read and were skipped:",
+    },
+    "adapt.result": {"ko": "학습 결과: {detector}", "en": "Fitted: {detector}"},
+    "adapt.before": {"ko": "오경보율 (현재 모델)", "en": "False alarms (current model)"},
+    "adapt.before_help": {
+        "ko": "지금 쓰는 RGB 모델 ({model})이 업로드한 정상 사진을 불량으로 표시한 비율.",
+        "en": "Share of the given normal photos that the RGB model in use ({model}) flags.",
+    },
+    "adapt.after": {"ko": "오경보율 (새 모델)", "en": "False alarms (new model)"},
+    "adapt.after_help": {
+        "ko": "학습에 쓰지 않은 정상 사진(교차 검증)에서 새 모델이 불량으로 표시한 비율.",
+        "en": "Share of held-out normal photos (cross-fitting) that the new model flags.",
+    },
+    "adapt.recall": {"ko": "불량 검출률", "en": "Defect recall"},
+    "adapt.recall_help": {
+        "ko": "새 모델이 찾아낸 불량 사진의 비율 (불량 사진을 준 경우).",
+        "en": "Share of the defect photos the new model flags (when defect photos were given).",
+    },
+    "adapt.photos": {"ko": "정상 / 불량 사진", "en": "Normal / defect photos"},
+    "adapt.rule_youden": {
+        "ko": "임계값 {threshold}: 정상(교차 검증)과 불량 점수의 Youden J.",
+        "en": "Threshold {threshold}: Youden's J on the held-out normal and the defect scores.",
+    },
+    "adapt.rule_quantile": {
+        "ko": "임계값 {threshold}: 교차 검증한 정상 점수에서 목표 오경보율을 주는 분위수.",
+        "en": "Threshold {threshold}: the quantile of held-out normal scores that gives the target false-alarm rate.",
+    },
+    "adapt.histogram": {"ko": "이상 점수 분포와 임계값", "en": "Anomaly scores and the threshold"},
+    "adapt.normals": {"ko": "정상", "en": "normal"},
+    "adapt.defects": {"ko": "불량", "en": "defect"},
+    "adapt.score": {"ko": "이상 점수", "en": "Anomaly score"},
+    "adapt.count": {"ko": "사진 수", "en": "Photos"},
+    "adapt.threshold": {"ko": "임계값", "en": "threshold"},
+    "adapt.use": {"ko": "이 모델 사용", "en": "Use this model"},
+    "adapt.installed": {
+        "ko": "{name} 모델을 설치했고 이 세션의 RGB 모델로 선택했습니다 (고급 설정에서 바꿀 수 있습니다).",
+        "en": "Installed {name} and made it this session's RGB model (change it in the advanced settings).",
     },
     # shared values
     "battery.cell": {"ko": "셀", "en": "cell"},

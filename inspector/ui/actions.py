@@ -80,14 +80,15 @@ def safe_name(name: Any) -> str:
 
 
 def load_shared(settings: UISettings) -> resources.SharedInspector:
-    """The process-wide inspector of the chosen checkpoint (loaded on first use, then cached).
+    """The process-wide inspector of the chosen CT and RGB checkpoints (loaded on first use, then cached).
 
-    Only the checkpoint picks the cached instance; thresholds and policy go with each request
+    Only the checkpoints pick the cached instance; thresholds and policy go with each request
     (:func:`thresholds`), so no session can evict or reload the models of the others.
     """
     folder = checkpoints_dir()
     ct_checkpoint = str(folder / f"{settings.ct_model}.safetensors") if settings.ct_model else None
-    return resources.shared_inspector(str(folder), ct_checkpoint)
+    rgb_checkpoint = str(folder / f"{settings.rgb_model}.safetensors") if settings.rgb_model else None
+    return resources.shared_inspector(str(folder), ct_checkpoint, rgb_checkpoint)
 
 
 def thresholds(settings: UISettings) -> Thresholds:

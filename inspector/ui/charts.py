@@ -152,3 +152,31 @@ def reliability_diagram(
         xaxis_range=[0, 1], yaxis_range=[0, 1.02], **(_LAYOUT | {"height": 380}),
     )  # fmt: skip
     return fig
+
+
+def score_histogram(
+    edges: Sequence[float],
+    counts: Mapping[str, Sequence[float]],
+    threshold: float | None,
+    title: str,
+    x_title: str = "Anomaly score",
+    y_title: str = "Photos",
+    threshold_label: str = "threshold",
+) -> go.Figure:
+    """Overlaid histograms ``{name: counts per bin}`` on shared bin ``edges``, the threshold as a line.
+
+    Empty series are left out (e.g. no defect photos), so one call serves both cases.
+    """
+    edges = [float(e) for e in edges]
+    centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
+    widths = [b - a for a, b in zip(edges[:-1], edges[1:])]
+    fig = go.Figure()
+    for (name, values), colour in zip(counts.items(), ("#1f77b4", "#d62728", "#2ca02c")):
+        if values is not None and len(values) == len(centres):
+            fig.add_trace(go.Bar(x=centres, y=list(values), width=widths, name=name, marker_color=colour, opacity=0.6))
+    if threshold is not None:
+        fig.add_vline(
+            x=float(threshold), line={"color": "black", "dash": "dash", "width": 2}, annotation_text=threshold_label
+        )
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, barmode="overlay", **_LAYOUT)
+    return fig

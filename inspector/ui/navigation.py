@@ -22,6 +22,7 @@ PAGES: dict[str, str] = {
     "models": ":material/model_training:",
     "batch": ":material/stacks:",
     "compare": ":material/compare:",
+    "adapt": ":material/tune:",
 }
 _root: Path | None = None
 

@@ -37,17 +37,21 @@ class SharedInspector:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def shared_inspector(checkpoints_dir: str, ct_checkpoint: str | None) -> SharedInspector:
-    """Load the CT and RGB models once per checkpoint choice.
+def shared_inspector(
+    checkpoints_dir: str, ct_checkpoint: str | None, rgb_checkpoint: str | None = None
+) -> SharedInspector:
+    """Load the CT and RGB models once per choice of checkpoints.
 
-    The key is the checkpoint only: thresholds and the verdict policy are per-request
+    ``None`` uses the folder's default card of that side. The key is the checkpoints only: thresholds and the verdict policy are per-request
     (:class:`inspector.settings.Thresholds`), so a number typed by one user can neither evict
     nor reload the models every session shares.
 
     Raises:
         CheckpointError: the chosen checkpoint cannot be loaded.
     """
-    settings = InspectorSettings(ct_checkpoint=ct_checkpoint, checkpoints_dir=checkpoints_dir)
+    settings = InspectorSettings(
+        ct_checkpoint=ct_checkpoint, rgb_checkpoint=rgb_checkpoint, checkpoints_dir=checkpoints_dir
+    )
     log.info("loading the inspector: %s", settings)
     return SharedInspector(Inspector.load(settings))
 

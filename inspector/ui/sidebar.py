@@ -30,9 +30,10 @@ def render_language() -> None:
 
 
 def render_advanced() -> None:
-    """CT model, VLM and VLG backends, thresholds, decision policy and the VLM/VLG time limit."""
+    """CT and RGB models, VLM and VLG backends, thresholds, decision policy and the VLM/VLG time limit."""
     with st.sidebar.expander(t("sidebar.advanced"), expanded=False):
         _ct_model()
+        _rgb_model()
         _backend("vlm", state.VLM_KEY, t("sidebar.vlm"))
         modes = ("evidence", "blind")
         st.radio(
@@ -95,8 +96,10 @@ def apply_defaults() -> None:
     with the default models, backends, thresholds and policy.
     """
     cards = list_cards(tasks=("ct", "gain"))
+    rgb_default = default_card(list_cards(tasks=("rgb",)), "rgb")
     defaults: dict[str, object] = {
         state.CT_MODEL_KEY: (default_card(cards, "ct") or cards[0]).name if cards else None,
+        state.RGB_MODEL_KEY: rgb_default.name if rgb_default else None,
         state.VLM_MODE_KEY: "evidence",
         state.CT_THRESHOLD_KEY: 0.0,
         state.RGB_THRESHOLD_KEY: 0.0,
@@ -124,6 +127,25 @@ def _ct_model() -> None:
         key=restore(state.CT_MODEL_KEY, default, names),
         on_change=save,
         args=(state.CT_MODEL_KEY,),
+        format_func=lambda n: f"{n} ({by_name[n].card.get('architecture', by_name[n].task)})",
+    )
+
+
+def _rgb_model() -> None:
+    """The RGB model: every RGB card of the checkpoints folder, the default one first."""
+    cards = list_cards(tasks=("rgb",))
+    if not cards:
+        st.caption(t("sidebar.no_rgb_models", path=checkpoints_dir()))
+        return
+    names = [c.name for c in cards]
+    by_name = {c.name: c for c in cards}
+    default = (default_card(cards, "rgb") or cards[0]).name
+    st.selectbox(
+        t("sidebar.rgb_model"),
+        names,
+        key=restore(state.RGB_MODEL_KEY, default, names),
+        on_change=save,
+        args=(state.RGB_MODEL_KEY,),
         format_func=lambda n: f"{n} ({by_name[n].card.get('architecture', by_name[n].task)})",
     )
 

@@ -30,6 +30,7 @@ SAVED_PREFIX = "saved."
 
 # widget keys of the advanced settings (rendered in the sidebar on every page)
 CT_MODEL_KEY = "settings_ct_model"
+RGB_MODEL_KEY = "settings_rgb_model"
 VLM_KEY = "settings_vlm"
 VLG_KEY = "settings_vlg"
 CT_THRESHOLD_KEY = "settings_ct_threshold"
@@ -48,6 +49,7 @@ TRANSLATED_PAGE_WIDGETS: tuple[str, ...] = (
     "batch_axis",
     "history_verdicts",
     "history_choice",
+    "adapt_source",
 )
 
 NONE_BACKEND = "none"
@@ -60,6 +62,7 @@ class UISettings:
 
     Attributes:
         ct_model: name of the CT/GAIN checkpoint card (stem), or ``None`` for the default.
+        rgb_model: name of the RGB checkpoint card (stem), or ``None`` for the default.
         vlm: VLM backend name, or ``"none"``.
         vlg: VLG backend name, or ``"none"``.
         ct_threshold: defect probability at which CT counts as defective; ``None`` uses the
@@ -71,6 +74,7 @@ class UISettings:
     """
 
     ct_model: str | None = None
+    rgb_model: str | None = None
     vlm: str = NONE_BACKEND
     vlg: str = NONE_BACKEND
     ct_threshold: float | None = None
@@ -152,6 +156,7 @@ def settings() -> UISettings:
     rgb_threshold = saved(RGB_THRESHOLD_KEY) or None
     return UISettings(
         ct_model=saved(CT_MODEL_KEY) or None,
+        rgb_model=saved(RGB_MODEL_KEY) or None,
         vlm=saved(VLM_KEY) or NONE_BACKEND,
         vlg=saved(VLG_KEY) or NONE_BACKEND,
         ct_threshold=float(ct_threshold) if ct_threshold else None,

@@ -1,7 +1,7 @@
 """End to end in a real headless browser: Debian chromium driven by Playwright against ``streamlit run``.
 
-Uploads a CT+RGB pair, waits for the verdict and the three panels, switches the language and
-downloads the reports. Logs the upload-to-verdict time (the goal is <= 1.5 s on this machine,
+Uploads a CT+RGB pair, waits for the verdict and the three panels, switches the language,
+downloads the reports and opens the Adapt to my line page. Logs the upload-to-verdict time (the goal is <= 1.5 s on this machine,
 with the VLM/VLG allowed to still be running).
 """
 
@@ -107,6 +107,10 @@ def test_upload_verdict_panels_language_and_download(server, tmp_path, capsys):
 
             page.get_by_role("link", name=re.compile("Inspect$")).click()
             second = _inspect_pair(page, "Run inspection", seed=8)
+
+            page.get_by_role("link", name=re.compile("Adapt to my line$")).click()
+            page.get_by_role("heading", name=re.compile("Adapt to my line")).wait_for()
+            page.get_by_role("button", name="Fit").wait_for()  # local mode is an engineer
             assert not page.get_by_text("Traceback").count()
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
