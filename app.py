@@ -12,7 +12,8 @@ from pathlib import Path
 import streamlit as st
 
 from core.redact import install_log_redaction
-from inspector.ui import auth, navigation, sidebar
+from inspector.ui import actions, auth, navigation, sidebar, state
+from inspector.ui.catalog import list_cards
 from inspector.ui.guard import page_guard
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -32,5 +33,10 @@ with page_guard():
         sidebar.render_advanced()
     else:
         sidebar.apply_defaults()
+if list_cards():
+    # Load and warm the models of the chosen settings before any page: once per process and
+    # choice (cached), so the first verdict pays only for its own inference.
+    with page_guard(), st.spinner(state.t("inspect.status_models")):
+        actions.warm_up(state.settings())
 with page_guard():
     current_page.run()

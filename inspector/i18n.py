@@ -82,6 +82,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "en": "OR: defective if either model says so. AND: only if both models agree.",
     },
     "sidebar.timeout": {"ko": "VLM/VLG 제한 시간 (초)", "en": "VLM/VLG timeout (s)"},
+    "sidebar.runtime": {"ko": "추론 런타임", "en": "Inference runtime"},
+    "sidebar.runtime_help": {
+        "ko": "모델을 실행할 엔진입니다. ONNX Runtime은 CPU에서 더 빠르고 결과는 torch와 같습니다(1e-4 이내). "
+        "처음 선택하면 모델을 변환하느라 몇 초 걸립니다.",
+        "en": "The engine that runs the models. ONNX Runtime is faster on a CPU and gives the same "
+        "results as torch (within 1e-4); the first switch takes a few seconds to convert the models.",
+    },
+    "runtime.torch": {"ko": "PyTorch", "en": "PyTorch"},
+    "runtime.onnx": {"ko": "ONNX Runtime", "en": "ONNX Runtime"},
+    "sidebar.auto_run": {"ko": "두 이미지가 도착하면 바로 검사", "en": "Inspect as soon as both images arrive"},
+    "sidebar.auto_run_help": {
+        "ko": "CT와 RGB 이미지가 모두 업로드되면 실행 버튼을 누르지 않아도 검사를 시작합니다.",
+        "en": "Start the inspection when both the CT and the RGB image have been uploaded, without "
+        "waiting for the Run button.",
+    },
     "sidebar.checkpoints_dir": {"ko": "체크포인트 폴더: {path}", "en": "Checkpoints folder: {path}"},
     # inspect page
     "inspect.title": {

@@ -1,6 +1,11 @@
 """Inspect page: upload a CT and/or an RGB image (or pick a bundled sample), set the CT
 metadata, run. Run checks the images here and hands them to the Summary page, which shows the
 inspection's live status, then the verdict, then the VLM and VLG results as they arrive.
+
+With the setting "inspect as soon as both images arrive" (on by default) the page starts the
+inspection itself in the run that receives the second upload, saving the Run round trip. Each
+upload is decoded once (when it arrives) and its preview encoded once; Run and the automatic
+start reuse the decoded image.
 """
 
 import logging
@@ -10,8 +15,8 @@ import numpy as np
 import streamlit as st
 
 from core.errors import InspectorError
-from inspector.drawing import to_rgb_uint8
-from inspector.ui import actions, auth, navigation, resources, state
+from inspector.drawing import png_bytes, to_rgb_uint8
+from inspector.ui import actions, auth, navigation, state
 from inspector.ui.catalog import Sample, checkpoints_dir, list_cards, list_samples
 from inspector.ui.guard import page_guard
 from inspector.ui.state import t
@@ -25,6 +30,10 @@ AXIS_KEY = "inspect_axis"
 NOTICE_KEY = "inspect_notice"
 #: What each uploader showed when the page was last drawn: ``{"ct": file_id | None, ...}``.
 SEEN_KEY = "inspect_seen_uploads"
+#: Each upload decoded once: ``{"ct": (file_id, image or None, preview PNG or error text)}``.
+DECODED_KEY = "inspect_decoded_uploads"
+#: The ``(ct file_id, rgb file_id)`` pair last started automatically (never twice).
+AUTO_DONE_KEY = "inspect_auto_started"
 PREVIEW_SIDE = 256
 
 
@@ -78,6 +87,25 @@ def main() -> None:
     if notice is not None:
         kind, text = notice
         (st.error if kind == "error" else st.warning)(text, icon=":material/warning:")
+    elif source == "upload" and state.settings().auto_run and _both_arrived():
+        _submit(samples)  # switches to the Summary page unless the images are refused
+        st.rerun()  # refused: show why (the pair is marked started, so this runs once)
+
+
+def _both_arrived() -> bool:
+    """``True`` once for each new CT+RGB pair of decodable uploads (marks the pair as started)."""
+    seen = st.session_state.get(SEEN_KEY) or {}
+    if seen.get("ct") is None or seen.get("rgb") is None:
+        return False
+    decoded = st.session_state.get(DECODED_KEY) or {}
+    if any(decoded.get(m, (None, None))[1] is None for m in ("ct", "rgb")):
+        return False  # not decodable: the preview shows why; Run would say it again
+    pair = (seen["ct"][0], seen["rgb"][0])
+    if st.session_state.get(AUTO_DONE_KEY) == pair:
+        return False
+    st.session_state[AUTO_DONE_KEY] = pair
+    log.info("both images arrived: inspecting without waiting for Run")
+    return True
 
 
 def _submit(samples: list[Sample]) -> None:
@@ -97,8 +125,8 @@ def _submit(samples: list[Sample]) -> None:
         st.session_state[NOTICE_KEY] = ("warning", t("inspect.need_image"))
         return
     try:
-        ct = actions.decode(ct_input, "ct", names.get("ct"))
-        rgb = actions.decode(rgb_input, "rgb", names.get("rgb"))
+        ct = _decoded(ct_input, "ct", names.get("ct"))
+        rgb = _decoded(rgb_input, "rgb", names.get("rgb"))
     except InspectorError as exc:
         st.session_state[NOTICE_KEY] = ("error", str(exc))
         return
@@ -154,16 +182,32 @@ def _current_inputs(samples: list[Sample]) -> tuple:
     return sample.ct_path, sample.rgb_path, names
 
 
+def _decoded(source, modality: str, name: str | None):
+    """The decoded image of ``source``: the one decoded on arrival for an upload, else decoded now.
+
+    Raises:
+        InputError: the file is corrupt, too large or not an image.
+    """
+    file_id = getattr(source, "file_id", None)
+    cached = (st.session_state.get(DECODED_KEY) or {}).get(modality)
+    if file_id is not None and cached is not None and cached[0] == file_id and cached[1] is not None:
+        return cached[1]
+    return actions.decode(source, modality, name)
+
+
 def _warm_up() -> None:
-    """Load the models for the current settings now, so Run only pays for the inference."""
+    """Load and warm the models for the current settings now, so Run only pays for the inference.
+
+    ``app.py`` already did it at start; this covers a settings change made on this page.
+    """
     with page_guard(), st.spinner(t("inspect.status_models")):
-        actions.load_shared(state.settings())
-        resources.warm_up()
+        actions.warm_up(state.settings())
 
 
 def _uploads() -> None:
     columns = st.columns(2)
     seen: dict = {}
+    decoded: dict = dict(st.session_state.get(DECODED_KEY) or {})
     for column, modality in zip(columns, ("ct", "rgb")):
         upload = column.file_uploader(
             t(f"inspect.{modality}_upload"),
@@ -172,10 +216,28 @@ def _uploads() -> None:
             max_upload_size=actions.MAX_IMAGE_MB,
         )
         seen[modality] = None if upload is None else (upload.file_id, upload.name)
-        if upload is not None:
-            with column:
-                _show_preview(upload.getvalue(), modality, upload.name)
+        if upload is None:
+            decoded.pop(modality, None)
+            continue
+        if decoded.get(modality, (None,))[0] != upload.file_id:
+            decoded[modality] = _decode_upload(upload, modality)
+        _, _, shown = decoded[modality]
+        with column:
+            if isinstance(shown, bytes):
+                st.image(shown, caption=f"{modality.upper()}: {upload.name}", width=220)
+            else:
+                st.error(shown, icon=":material/warning:")
     st.session_state[SEEN_KEY] = seen
+    st.session_state[DECODED_KEY] = decoded
+
+
+def _decode_upload(upload, modality: str) -> tuple:
+    """``(file_id, image, preview PNG)`` of a new upload, or ``(file_id, None, error text)``."""
+    try:
+        image = actions.decode(upload.getvalue(), modality, upload.name)
+    except InspectorError as exc:
+        return upload.file_id, None, str(exc)
+    return upload.file_id, image, png_bytes(_thumbnail(image))
 
 
 def _sample(samples: list[Sample]) -> None:
@@ -209,9 +271,14 @@ def _show_preview(data: bytes, modality: str, name: str) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def _preview(data: bytes, modality: str, name: str) -> np.ndarray:
-    """A displayable thumbnail of an input (16-bit CT slices and DICOM included)."""
-    image = to_rgb_uint8(actions.decode(data, modality, name))
+def _preview(data: bytes, modality: str, name: str) -> bytes:
+    """A displayable thumbnail of an input (16-bit CT slices and DICOM included), PNG encoded."""
+    return png_bytes(_thumbnail(actions.decode(data, modality, name)))
+
+
+def _thumbnail(image: np.ndarray) -> np.ndarray:
+    """An 8-bit RGB picture of a decoded input, at most :data:`PREVIEW_SIDE` pixels a side."""
+    image = to_rgb_uint8(image)
     scale = PREVIEW_SIDE / max(image.shape[:2])
     if scale < 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

@@ -80,15 +80,28 @@ def safe_name(name: Any) -> str:
 
 
 def load_shared(settings: UISettings) -> resources.SharedInspector:
-    """The process-wide inspector of the chosen CT and RGB checkpoints (loaded on first use, then cached).
+    """The process-wide inspector of the chosen CT and RGB checkpoints and runtime (loaded once, then cached).
 
-    Only the checkpoints pick the cached instance; thresholds and policy go with each request
-    (:func:`thresholds`), so no session can evict or reload the models of the others.
+    Only the checkpoints and the runtime pick the cached instance; thresholds and policy go with
+    each request (:func:`thresholds`), so no session can evict or reload the models of the others.
     """
     folder = checkpoints_dir()
     ct_checkpoint = str(folder / f"{settings.ct_model}.safetensors") if settings.ct_model else None
     rgb_checkpoint = str(folder / f"{settings.rgb_model}.safetensors") if settings.rgb_model else None
-    return resources.shared_inspector(str(folder), ct_checkpoint, rgb_checkpoint)
+    return resources.shared_inspector(str(folder), ct_checkpoint, rgb_checkpoint, settings.runtime)
+
+
+def warm_up(settings: UISettings) -> None:
+    """Load the models of ``settings`` and run one warm-up inspection (once per process and choice).
+
+    Raises:
+        CheckpointError: the chosen checkpoint cannot be loaded.
+    """
+    folder = checkpoints_dir()
+    ct_checkpoint = str(folder / f"{settings.ct_model}.safetensors") if settings.ct_model else None
+    rgb_checkpoint = str(folder / f"{settings.rgb_model}.safetensors") if settings.rgb_model else None
+    resources.warm_inspector(str(folder), ct_checkpoint, rgb_checkpoint, settings.runtime)
+    resources.warm_up()
 
 
 def thresholds(settings: UISettings) -> Thresholds:
@@ -192,6 +205,7 @@ def audit_detail(
         "vlm": settings.vlm,
         "vlg": settings.vlg,
         "vlm_mode": settings.vlm_mode,
+        "runtime": settings.runtime,
     }
     if job is not None:
         detail.update(history_id=job.history_id, verdict=job.inspection.get("verdict"))

@@ -38,22 +38,56 @@ class SharedInspector:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def shared_inspector(
-    checkpoints_dir: str, ct_checkpoint: str | None, rgb_checkpoint: str | None = None
+    checkpoints_dir: str, ct_checkpoint: str | None, rgb_checkpoint: str | None = None, runtime: str = "torch"
 ) -> SharedInspector:
-    """Load the CT and RGB models once per choice of checkpoints.
+    """Load the CT and RGB models once per choice of checkpoints and runtime.
 
-    ``None`` uses the folder's default card of that side. The key is the checkpoints only: thresholds and the verdict policy are per-request
+    ``None`` uses the folder's default card of that side. The key is the checkpoints and the
+    runtime (``torch`` or ``onnx``) only: thresholds and the verdict policy are per-request
     (:class:`inspector.settings.Thresholds`), so a number typed by one user can neither evict
     nor reload the models every session shares.
 
     Raises:
         CheckpointError: the chosen checkpoint cannot be loaded.
+        ConfigError: an unknown runtime.
     """
     settings = InspectorSettings(
-        ct_checkpoint=ct_checkpoint, rgb_checkpoint=rgb_checkpoint, checkpoints_dir=checkpoints_dir
+        ct_checkpoint=ct_checkpoint, rgb_checkpoint=rgb_checkpoint, checkpoints_dir=checkpoints_dir, runtime=runtime
     )
     log.info("loading the inspector: %s", settings)
     return SharedInspector(Inspector.load(settings))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def warm_inspector(
+    checkpoints_dir: str, ct_checkpoint: str | None, rgb_checkpoint: str | None = None, runtime: str = "torch"
+) -> bool:
+    """Load the shared inspector and run one throw-away inspection through it, once per choice.
+
+    The first forward pass pays one-off costs (memory allocation, kernel selection, the
+    explanation hooks); paying them at app start takes them off the user's first verdict.
+    Returns whether the warm-up inspection ran (a failure is logged, never raised: the real
+    inspection reports it).
+
+    Raises:
+        CheckpointError: the chosen checkpoint cannot be loaded.
+    """
+    import numpy as np
+
+    shared = shared_inspector(checkpoints_dir, ct_checkpoint, rgb_checkpoint, runtime)
+    rng = np.random.default_rng(0)
+    ct = rng.random((256, 256), dtype=np.float32)
+    rgb = rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)
+    sides = {side: image for side, image in (("ct", ct), ("rgb", rgb)) if shared.inspector.predictors.get(side)}
+    if not sides:
+        return False
+    try:
+        with shared.lock:
+            shared.inspector.analyse(**sides, battery_type="cell", axis="x")
+    except Exception as exc:  # e.g. a model that refuses noise: the first real run pays instead
+        log.warning("model warm-up inspection failed: %s", exc)
+        return False
+    return True
 
 
 @st.cache_resource(show_spinner=False)

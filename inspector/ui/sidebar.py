@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from inspector.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from inspector.settings import RUNTIME_NAMES, default_runtime
 from inspector.ui import state
 from inspector.ui.catalog import checkpoints_dir, default_card, list_cards
 from inspector.ui.resources import BackendOption, backend_options
@@ -87,6 +88,23 @@ def render_advanced() -> None:
             on_change=save,
             args=(state.TIMEOUT_KEY,),
         )
+        st.radio(
+            t("sidebar.runtime"),
+            RUNTIME_NAMES,
+            key=restore(state.RUNTIME_KEY, default_runtime(), RUNTIME_NAMES),
+            on_change=save,
+            args=(state.RUNTIME_KEY,),
+            format_func=state.labels("runtime."),
+            horizontal=True,
+            help=t("sidebar.runtime_help"),
+        )
+        st.toggle(
+            t("sidebar.auto_run"),
+            key=restore(state.AUTO_RUN_KEY, True),
+            on_change=save,
+            args=(state.AUTO_RUN_KEY,),
+            help=t("sidebar.auto_run_help"),
+        )
 
 
 def apply_defaults() -> None:
@@ -105,6 +123,8 @@ def apply_defaults() -> None:
         state.RGB_THRESHOLD_KEY: 0.0,
         state.POLICY_KEY: "or",
         state.TIMEOUT_KEY: state.DEFAULT_TIMEOUT_S,
+        state.RUNTIME_KEY: default_runtime(),
+        state.AUTO_RUN_KEY: True,
     }
     for kind, key in (("vlm", state.VLM_KEY), ("vlg", state.VLG_KEY)):
         usable = [o.name for o in backend_options(kind) if o.ok]

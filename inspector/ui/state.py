@@ -14,13 +14,14 @@ survives both.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
 
 from inspector.i18n import DEFAULT_LANGUAGE, LANGUAGES, STRINGS
 from inspector.i18n import t as _t
+from inspector.settings import RUNTIME_NAMES, default_runtime
 
 LANG_KEY = "lang"
 CURRENT_KEY = "current_inspection"
@@ -38,6 +39,8 @@ RGB_THRESHOLD_KEY = "settings_rgb_threshold"
 POLICY_KEY = "settings_policy"
 TIMEOUT_KEY = "settings_timeout"
 VLM_MODE_KEY = "settings_vlm_mode"
+RUNTIME_KEY = "settings_runtime"
+AUTO_RUN_KEY = "settings_auto_run"
 VLG_SCORE_KEY = "summary_vlg_score"
 
 # Option widgets of the pages whose labels are translated: a language switch re-pins them.
@@ -71,6 +74,10 @@ class UISettings:
         policy: ``"or"`` or ``"and"``.
         timeout_s: time limit of each of the VLM and VLG.
         vlm_mode: ``"evidence"`` or ``"blind"``.
+        runtime: where the models run, ``"torch"`` or ``"onnx"`` (default: ``INSPECTOR_RUNTIME``,
+            else torch); part of the shared inspector's cache key.
+        auto_run: start the inspection as soon as every expected image has arrived, without
+            waiting for the Run button.
     """
 
     ct_model: str | None = None
@@ -82,6 +89,8 @@ class UISettings:
     policy: str = "or"
     timeout_s: float = DEFAULT_TIMEOUT_S
     vlm_mode: str = "evidence"
+    runtime: str = field(default_factory=default_runtime)
+    auto_run: bool = True
 
 
 def saved(key: str, default: Any = None) -> Any:
@@ -164,6 +173,8 @@ def settings() -> UISettings:
         policy=saved(POLICY_KEY, "or"),
         timeout_s=float(saved(TIMEOUT_KEY, DEFAULT_TIMEOUT_S)),
         vlm_mode=saved(VLM_MODE_KEY, "evidence"),
+        runtime=runtime if (runtime := saved(RUNTIME_KEY)) in RUNTIME_NAMES else default_runtime(),
+        auto_run=bool(saved(AUTO_RUN_KEY, True)),
     )
 
 

@@ -161,4 +161,17 @@ def app(app_env, tmp_path):
 
     entry = tmp_path / "entry.py"
     entry.write_text(f"import runpy\nrunpy.run_path({str(REPO / 'app.py')!r}, run_name='__main__')\n")
+    at = AppTest.from_file(str(entry), default_timeout=90)
+    # These tests press Run themselves; the automatic start has its own tests (auto_app).
+    at.session_state["saved.settings_auto_run"] = False
+    return at
+
+
+@pytest.fixture
+def auto_app(app_env, tmp_path):
+    """Like :func:`app`, with the default "inspect as soon as both images arrive" (on)."""
+    from streamlit.testing.v1 import AppTest
+
+    entry = tmp_path / "entry.py"
+    entry.write_text(f"import runpy\nrunpy.run_path({str(REPO / 'app.py')!r}, run_name='__main__')\n")
     return AppTest.from_file(str(entry), default_timeout=90)

@@ -1,8 +1,9 @@
 """End to end in a real headless browser: Debian chromium driven by Playwright against ``streamlit run``.
 
 Uploads a CT+RGB pair, waits for the verdict and the three panels, switches the language,
-downloads the reports and opens the Adapt to my line page. Logs the upload-to-verdict time (the goal is <= 1.5 s on this machine,
-with the VLM/VLG allowed to still be running).
+downloads the reports and opens the Adapt to my line page. The inspection starts by itself when the second image has arrived (the
+default). Logs the upload-to-verdict time (the goal is <= 1.5 s on this machine, with the VLM/VLG
+allowed to still be running).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ pytestmark = [
     pytest.mark.skipif(
         not CHROMIUM.exists() and not IN_CI, reason="Debian chromium is not installed (run `make browser`)"
     ),
-    pytest.mark.timeout(120),
+    pytest.mark.timeout(300),
 ]
 
 
@@ -54,22 +55,25 @@ def server(shipped, tmp_path):
 def _inspect_pair(page, run_label: str, seed: int) -> tuple[float, float]:
     """Upload a CT+RGB pair on the Inspect page and wait for the verdict on the Summary.
 
+    No Run click: the inspection starts as soon as the second image has arrived.
+
     Returns:
-        Seconds from the first upload to the verdict, and from the Run click to the verdict.
+        Seconds from the first upload to the verdict, and from the second upload to the verdict.
     """
     uploads = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
-    page.get_by_role("button", name=run_label).wait_for()  # models are warm once Run is drawn
-    start = time.perf_counter()
+    # models are loaded and warmed once Run is drawn (the first page of a fresh server pays for it)
+    page.get_by_role("button", name=run_label).wait_for(timeout=150_000)
+    start = second = time.perf_counter()
     for index, side in enumerate(("ct", "rgb")):
         name = f"pair{seed}_{side}.png"
         data = ct_png(seed) if side == "ct" else rgb_png(seed)
+        second = time.perf_counter()
         uploads.nth(index).set_input_files(files=[{"name": name, "mimeType": "image/png", "buffer": data}])
-        page.get_by_text(f"{side.upper()}: {name}").wait_for()  # the server shows its preview
-    clicked = time.perf_counter()
-    page.get_by_role("button", name=run_label).click()
-    page.get_by_role("heading", name=VERDICT_HEADING).wait_for()
+        if side == "ct":
+            page.get_by_text(f"CT: {name}").wait_for()  # the server shows its preview
+    page.get_by_role("heading", name=VERDICT_HEADING).wait_for()  # the RGB upload started it
     done = time.perf_counter()
-    return done - start, done - clicked
+    return done - start, done - second
 
 
 def test_upload_verdict_panels_language_and_download(server, tmp_path, capsys):
@@ -124,8 +128,8 @@ def test_upload_verdict_panels_language_and_download(server, tmp_path, capsys):
             browser.close()
     with capsys.disabled():
         print(
-            f"\ne2e upload-to-verdict: first {first[0]:.2f} s (Run click {first[1]:.2f} s), "
-            f"second {second[0]:.2f} s (Run click {second[1]:.2f} s); goal <= 1.5 s"
+            f"\ne2e upload-to-verdict: first pair {first[0]:.2f} s (second image {first[1]:.2f} s), "
+            f"second pair {second[0]:.2f} s (second image {second[1]:.2f} s); goal <= 1.5 s"
         )
 
 

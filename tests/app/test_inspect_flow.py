@@ -180,6 +180,8 @@ def test_sessions_share_models_but_not_results(app_env, tmp_path, monkeypatch):
     entry = tmp_path / "entry.py"
     entry.write_text(f"import runpy\nrunpy.run_path({str(REPO / 'app.py')!r}, run_name='__main__')\n")
     first, second = (AppTest.from_file(str(entry), default_timeout=90) for _ in range(2))
+    for at in (first, second):
+        at.session_state["saved.settings_auto_run"] = False  # _upload_pair presses Run
 
     _upload_pair(first)
     second.run()

@@ -80,6 +80,10 @@ def test_the_app_caches_models_by_checkpoint_only(monkeypatch):
     actions.load_shared(UISettings(ct_threshold=0.2, rgb_threshold=1.0, policy="or"))
     actions.load_shared(UISettings(ct_threshold=0.9, rgb_threshold=9.0, policy="and"))
     assert calls[0] == calls[1]
+    actions.load_shared(UISettings(runtime="onnx"))
+    actions.load_shared(UISettings(runtime="torch"))
+    assert calls[2] != calls[3]  # the runtime is part of the key: each has its own loaded models
+    assert (calls[2][-1], calls[3][-1]) == ("onnx", "torch")
     assert actions.thresholds(UISettings(ct_threshold=0.9, policy="and")) == Thresholds(ct=0.9, policy="and")
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
+import itertools
+import json
 import logging
 import threading
 
@@ -15,6 +19,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 import inspector.api.app as api_module  # noqa: E402
 from inspector.api import create_app  # noqa: E402
+from inspector.api.audit import ANONYMOUS, audit_salt, key_id, sanitise_name  # noqa: E402
 from inspector.settings import InspectorSettings  # noqa: E402
 from tests.inspector._checkpoints import ct_image, default_checkpoint_dir, rgb_image  # noqa: E402
 
@@ -172,19 +177,142 @@ def test_api_keys_from_environment(make_client, monkeypatch):
     assert post(client, both(), headers={"X-API-Key": "second-key-999"}).status_code == 200
 
 
-def test_key_never_logged(make_client, caplog, monkeypatch):
+def test_key_never_logged(make_client, caplog, monkeypatch, tmp_path):
     client = make_client(api_keys=[KEY])
 
     def boom(*args, **kwargs):
         raise RuntimeError("failure")
 
     with caplog.at_level(logging.DEBUG):
-        post(client, both(), headers={"X-API-Key": KEY})
+        assert post(client, both(), headers={"X-API-Key": KEY}).status_code == 200
         post(client, both(), headers={"X-API-Key": KEY + "x"})
+        assert_error(post(client, {"ct": ("notes.txt", b"text", "text/plain")}, headers={"X-API-Key": KEY}), 415)
         monkeypatch.setattr(api_module, "run_inspection", boom)
         post(client, both(), headers={"X-API-Key": KEY})
     assert caplog.records  # something was logged (the internal error at least)
     assert KEY not in caplog.text
+    rows = client.app.state.store.audit_log()
+    assert len(rows) == 3  # the 401 is not audited; the 200, the 415 and the 500 are
+    assert KEY not in json.dumps([(r.user, r.detail) for r in rows])
+    assert KEY.encode() not in (tmp_path / "history.db").read_bytes()  # nowhere in the database
+
+
+def test_post_writes_an_audit_row(make_client):
+    client = make_client(api_keys=[KEY])
+    files = {
+        "ct": ("../../scans/line 3\\ct\nslice.png", CT_PNG, "image/png"),
+        "rgb": ("rgb.png", RGB_PNG, "image/png"),
+    }
+    response = post(client, files, {"battery_type": "cell", "axis": "x"}, headers={"X-API-Key": KEY})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    (row,) = client.app.state.store.audit_log()
+    who = key_id(KEY, audit_salt([KEY]))
+    assert row.user == who and who.startswith("api:") and len(who) == len("api:") + 12
+    assert row.action == "api_inspect"
+    detail = row.detail
+    assert detail["uploads"]["ct"] == {
+        "name": "ct%0Aslice.png",  # no directories (httpx percent-encodes the newline)
+        "bytes": len(CT_PNG),
+        "sha256": hashlib.sha256(CT_PNG).hexdigest(),
+    }
+    assert detail["uploads"]["rgb"]["sha256"] == hashlib.sha256(RGB_PNG).hexdigest()
+    assert detail["models"]["ct"] == "ct_test" and detail["models"]["rgb"]
+    assert detail["thresholds"]["policy"] == "or"
+    assert detail["thresholds"]["rgb"] == pytest.approx(body["rgb"]["threshold"])
+    assert 0 < detail["thresholds"]["ct"] < 1
+    assert detail["runtime"] in ("torch", "onnx")
+    assert (detail["status"], detail["history_id"]) == (200, body["id"])
+    assert (detail["verdict"], detail["needs_review"]) == (body["verdict"], body["needs_review"])
+    assert (detail["battery_type"], detail["axis"]) == ("cell", "x")
+    assert client.app.state.store.get(body["id"]).user == who  # the history row names the same caller
+
+
+def test_audit_names_are_sanitised():
+    assert sanitise_name("C:\\scans\\..\\ct\nslice\x1b[31m.png", "ct") == "ct?slice?[31m.png"
+    assert sanitise_name("../../", "rgb") == "rgb" and sanitise_name(None, "ct") == "ct"
+    assert len(sanitise_name("x" * 500 + ".png", "ct")) == 120
+
+
+def test_refused_request_is_audited(client):
+    assert_error(post(client, {"ct": ("notes.txt", b"just some text\n", "text/plain")}), 415)
+    (row,) = client.app.state.store.audit_log()
+    assert row.user == ANONYMOUS
+    assert row.detail["status"] == 415 and "supported" in row.detail["error"]
+    assert row.detail["uploads"]["ct"]["name"] == "notes.txt" and row.detail["verdict"] is None
+
+
+def test_key_id_depends_on_the_salt(monkeypatch):
+    monkeypatch.delenv("INSPECTOR_AUDIT_SALT", raising=False)
+    assert key_id(KEY, audit_salt([KEY])) == key_id(KEY, audit_salt([KEY]))  # stable across restarts
+    assert key_id(KEY, audit_salt([KEY])) != key_id(KEY, audit_salt([KEY, "another-key-1"]))
+    monkeypatch.setenv("INSPECTOR_AUDIT_SALT", "plant-7")
+    assert audit_salt([KEY]) == b"plant-7" and audit_salt([KEY], "x") == b"x"
+    assert KEY not in key_id(KEY, b"plant-7")
+
+
+def asgi_post(app, head: bytes, filler: int, chunk: int, headers: list) -> tuple[int, dict, int]:
+    """POST ``head`` + ``filler`` chunks to ``app`` as raw ASGI messages; (status, JSON, bytes pulled).
+
+    The server pulls the body one message at a time, so ``pulled`` is what it actually read.
+    """
+    chunks = itertools.chain([head], itertools.repeat(b"\0" * chunk, filler), [b"\r\n--B--\r\n"])
+    pulled = 0
+    status: dict = {}
+    body = bytearray()
+
+    async def receive():
+        nonlocal pulled
+        part = next(chunks, None)
+        if part is None:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        pulled += len(part)
+        return {"type": "http.request", "body": part, "more_body": True}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            status["code"] = message["status"]
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/v1/inspections", "raw_path": b"/v1/inspections",
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
+        "server": ("127.0.0.1", 8000), "state": {},
+        "headers": [(b"content-type", b"multipart/form-data; boundary=B"), *headers],
+    }
+    asyncio.run(app(scope, receive, send))
+    return status["code"], json.loads(bytes(body)), pulled
+
+
+HEAD = b'--B\r\nContent-Disposition: form-data; name="ct"; filename="ct.png"\r\nContent-Type: image/png\r\n\r\n'
+
+
+def test_chunked_upload_over_the_limit_is_refused_while_streaming(make_client):
+    client = make_client(max_bytes=100_000)
+    limit = api_module.max_body_bytes(100_000)
+    chunk, filler = 16_384, 200  # 3.3 MB offered, no Content-Length (chunked transfer)
+    status, body, pulled = asgi_post(client.app, HEAD, filler, chunk, [(b"transfer-encoding", b"chunked")])
+    assert status == 413 and set(body) == {"error"} and "limit" in body["error"]
+    assert limit < pulled <= limit + chunk + len(HEAD)  # stopped at the first chunk past the limit
+    assert client.app.state.store.audit_log()[0].detail["status"] == 413
+
+
+def test_chunked_upload_under_the_limit_is_read(make_client):
+    client = make_client(max_bytes=100_000)
+    head = HEAD[: -len(b"\r\n\r\n")] + b"\r\n\r\n" + CT_PNG
+    status, body, _ = asgi_post(client.app, head, 0, 1, [(b"transfer-encoding", b"chunked")])
+    assert status == 200, body
+    assert body["ct"]["label"] == "cell_porosity"
+
+
+def test_declared_length_over_the_limit_is_refused_unread(make_client):
+    client = make_client(max_bytes=100_000)
+    big = str(api_module.max_body_bytes(100_000) + 1).encode()
+    status, body, pulled = asgi_post(client.app, HEAD, 10, 1024, [(b"content-length", big)])
+    assert status == 413 and "the upload is larger" in body["error"]
+    assert pulled == 0
 
 
 def test_queue_limit_gives_503(make_client, monkeypatch):
