@@ -101,3 +101,10 @@ def test_fit_rgb_defaults_to_random_init_not_the_synthetic_backbone() -> None:
 
     weights, source = _backbone(None)
     assert weights is None and source.startswith("none")
+
+
+def test_fit_rgb_reads_the_preset_of_the_detector_class() -> None:
+    from training.tasks.rgb.adapt import _fit_preset
+
+    assert _fit_preset(RGB_MODELS.get("patchcore"))["folds"] == 3
+    assert _fit_preset(RGB_MODELS.get("stfpm"))["folds"] == 3

@@ -193,7 +193,7 @@ def fit_detector(
     report = progress or (lambda fraction, message: None)
     if not 0.0 < cfg.false_alarm < 0.5:
         raise InputError(f"--false-alarm must be in (0, 0.5), got {cfg.false_alarm}.")
-    preset = dict(getattr(RGB_MODELS.get(cfg.detector), "fit_preset", None) or {})
+    preset = dict(_fit_preset(RGB_MODELS.get(cfg.detector)))
     from models.rgb_ae._features import DEFAULT_FIT_PRESET
 
     preset = {**DEFAULT_FIT_PRESET, **preset}
@@ -306,6 +306,20 @@ def fit_detector(
         "" if recall is None else f", defect recall {recall:.3f}",
     )  # fmt: skip
     return {**card, "checkpoint": str(path)}
+
+
+def _fit_preset(factory: Any) -> dict:
+    """The ``fit_preset`` of the detector class a registered factory returns (the registry holds factories)."""
+    import typing
+
+    preset = getattr(factory, "fit_preset", None)
+    if preset is None:
+        try:
+            cls = typing.get_type_hints(factory).get("return")
+        except Exception:  # noqa: BLE001 - unresolvable annotation: the default preset
+            cls = None
+        preset = getattr(cls, "fit_preset", None)
+    return dict(preset or {})
 
 
 def _groups(source: str | Path, paths: Sequence[Path], folds: int) -> list[str]:
