@@ -43,6 +43,27 @@ class FeatureDetector(nn.Module):
     fit_preset: dict[str, float | int] = DEFAULT_FIT_PRESET
     model: nn.Module
 
+    def revive_residuals(self) -> int:
+        """Give zero-initialised BatchNorm scales of a randomly initialised backbone the value 1.
+
+        timm builds ResNets with ``zero_init_last=True``: the last BatchNorm of every residual
+        block starts with weight 0, so with no pretrained weights every residual branch outputs
+        zeros and the "features" are only the stem and the 1x1 downsampling shortcuts. That is
+        right for training from scratch and wrong for a frozen random feature extractor. Loading
+        backbone weights (or a fitted checkpoint) overwrites these values again.
+
+        Returns:
+            The number of BatchNorm layers changed.
+        """
+        changed = 0
+        with torch.no_grad():
+            for net in self.extractors():
+                for module in net.modules():
+                    if isinstance(module, nn.BatchNorm2d) and module.weight is not None and not module.weight.any():
+                        module.weight.fill_(1.0)
+                        changed += 1
+        return changed
+
     def extractors(self) -> list[nn.Module]:
         """The timm feature networks that pretrained backbone weights go into."""
         return [self.model.feature_extractor.feature_extractor]

@@ -21,11 +21,12 @@ class PaDiMDetector(FeatureDetector):
         n_features: Randomly kept embedding channels (the indices are a saved buffer).
     """
 
-    def __init__(self, backbone: str = "resnet18", layers: Sequence[str] = ("layer2", "layer3"), n_features: int = 100) -> None:
+    def __init__(self, backbone: str = "resnet18", layers: Sequence[str] = ("layer1", "layer2"), n_features: int = 100) -> None:
         super().__init__()
         from anomalib.models.image.padim.torch_model import PadimModel
 
         self.model = PadimModel(backbone=backbone, layers=list(layers), pre_trained=False, n_features=n_features)
+        self.revive_residuals()
 
     def fit(self, batches: Iterable[torch.Tensor], progress: Progress | None = None) -> None:
         """Collect the embeddings of the normals and fit the per-position Gaussians."""
@@ -39,6 +40,6 @@ class PaDiMDetector(FeatureDetector):
 
 
 @register_model("padim")
-def padim(backbone: str = "resnet18", layers: Sequence[str] = ("layer2", "layer3"), n_features: int = 100) -> PaDiMDetector:
+def padim(backbone: str = "resnet18", layers: Sequence[str] = ("layer1", "layer2"), n_features: int = 100) -> PaDiMDetector:
     """PaDiM (anomalib): Mahalanobis distance of each patch feature to its position's Gaussian."""
     return PaDiMDetector(backbone, layers, n_features)

@@ -31,7 +31,7 @@ class PatchCoreDetector(FeatureDetector):
     def __init__(
         self,
         backbone: str = "resnet18",
-        layers: Sequence[str] = ("layer2", "layer3"),
+        layers: Sequence[str] = ("layer1", "layer2"),
         coreset_ratio: float = 0.02,
         max_bank: int = 1000,
         num_neighbors: int = 9,
@@ -44,6 +44,7 @@ class PatchCoreDetector(FeatureDetector):
         self.coreset_ratio = float(coreset_ratio)
         self.max_bank = int(max_bank)
         self.model = PatchcoreModel(layers=list(layers), backbone=backbone, pre_trained=False, num_neighbors=num_neighbors)
+        self.revive_residuals()
 
     def fit(self, batches: Iterable[torch.Tensor], progress: Progress | None = None) -> None:
         """Collect patch embeddings of the normals, then keep a coreset as the memory bank."""
@@ -69,7 +70,7 @@ class PatchCoreDetector(FeatureDetector):
 @register_model("patchcore")
 def patchcore(
     backbone: str = "resnet18",
-    layers: Sequence[str] = ("layer2", "layer3"),
+    layers: Sequence[str] = ("layer1", "layer2"),
     coreset_ratio: float = 0.02,
     max_bank: int = 1000,
     num_neighbors: int = 9,

@@ -63,6 +63,7 @@ class STFPMDetector(FeatureDetector):
         super().__init__()
         self.epochs, self.max_seconds, self.lr = int(epochs), float(max_seconds), float(lr)
         self.model = _offline_stfpm(backbone, list(layers))
+        self.revive_residuals()
 
     def extractors(self) -> list[torch.nn.Module]:
         """Only the teacher takes pretrained weights; the student starts from scratch."""

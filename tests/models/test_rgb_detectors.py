@@ -62,3 +62,49 @@ def test_patchcore_memory_bank_is_a_bounded_coreset() -> None:
     model.fit([torch.rand(4, 3, 64, 64)])
     bank = model.model.memory_bank
     assert 0 < bank.shape[0] <= 50 and "model.memory_bank" in model.state_dict()
+
+
+@pytest.mark.parametrize("name", ["patchcore", "padim", "stfpm"])
+def test_random_backbone_has_live_residual_branches(name: str) -> None:
+    """timm zero-initialises the last BatchNorm of every block: random features must not keep that."""
+    model = create_model(name, **FAST.get(name, {}))
+    for net in model.extractors():
+        scales = [m.weight for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        assert scales and all(bool(w.any()) for w in scales)
+
+
+def _striped(rng: np.random.Generator, defect: bool = False) -> torch.Tensor:
+    """A 64 px 'battery' photo: stripes with a random phase and noise; a defect is a dark blob."""
+    yy, xx = np.mgrid[0:64, 0:64]
+    img = 0.5 + 0.2 * np.sin((xx + rng.integers(0, 8)) * np.pi / 4)[..., None] * np.array([1.0, 0.6, 0.3])
+    img = img + rng.normal(0, 0.02, img.shape)
+    if defect:
+        cy, cx = rng.integers(16, 48, 2)
+        img[(yy - cy) ** 2 + (xx - cx) ** 2 < 25] = 0.05
+    return torch.from_numpy(np.clip(img, 0, 1)).permute(2, 0, 1).float()
+
+
+@pytest.mark.parametrize("name", ["patchcore", "padim"])
+def test_detector_on_a_few_tiny_normals_ranks_defects_above_normals(name: str) -> None:
+    rng = np.random.default_rng(0)
+    torch.manual_seed(0)
+    model = create_model(name)
+    model.fit([torch.stack([_striped(rng) for _ in range(8)])])
+    normals = torch.stack([_striped(rng) for _ in range(6)])
+    defects = torch.stack([_striped(rng, defect=True) for _ in range(6)])
+    score = lambda x: model.anomaly_map(x).flatten(1).amax(1)  # noqa: E731
+    assert score(defects).min() > score(normals).max()
+
+
+def test_fit_rgb_defaults_to_random_init_not_the_synthetic_backbone() -> None:
+    from training.tasks.rgb.adapt import _backbone
+
+    weights, source = _backbone(None)
+    assert weights is None and source.startswith("none")
+
+
+def test_fit_rgb_reads_the_preset_of_the_detector_class() -> None:
+    from training.tasks.rgb.adapt import _fit_preset
+
+    assert _fit_preset(RGB_MODELS.get("patchcore"))["folds"] == 3
+    assert _fit_preset(RGB_MODELS.get("stfpm"))["folds"] == 3
