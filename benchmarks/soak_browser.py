@@ -31,6 +31,7 @@ from pathlib import Path
 
 from inspector.ui.browser import CHROMIUM, CHROMIUM_ARGS, REPO, VERDICT_HEADING, streamlit_server
 
+AUTO_RUN_WAIT_MS = 60_000  # how long a pair may take to start and finish by itself before Run is pressed
 KOREAN = {"normal": "정상", "internal_defect": "내부불량", "external_defect": "외부불량", "composite_defect": "복합불량"}
 
 
@@ -95,6 +96,9 @@ async def _one_inspection(page, session: int, round_: int, pair: Pair, log: Sess
     names = {}
     uploads = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     await page.get_by_role("button", name="검사 실행").wait_for()
+    # Metadata first: with auto-run the inspection starts as soon as the second image arrives.
+    await _choose(page, "배터리 종류", "셀" if pair.battery_type == "cell" else "모듈")
+    await _choose(page, "촬영 축", f"{pair.axis}축")
     for index, side in enumerate(("ct", "rgb")):
         source = getattr(pair, side)
         if source is None:
@@ -104,12 +108,17 @@ async def _one_inspection(page, session: int, round_: int, pair: Pair, log: Sess
         data = (REPO / "assets" / source).read_bytes()
         await uploads.nth(index).set_input_files(files=[{"name": name, "mimeType": "image/png", "buffer": data}])
         await page.get_by_text(f"{side.upper()}: {name}").wait_for()
-    await _choose(page, "배터리 종류", "셀" if pair.battery_type == "cell" else "모듈")
-    await _choose(page, "촬영 축", f"{pair.axis}축")
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     start = time.perf_counter()
-    await page.get_by_role("button", name="검사 실행").click()
     heading = page.get_by_role("heading", name=VERDICT_HEADING)
-    await heading.wait_for(timeout=timeout_ms)
+    try:  # the app inspects by itself once both images have arrived (auto-run, the default)
+        if len(names) < 2:
+            raise PlaywrightTimeout("one image: nothing starts by itself")
+        await heading.wait_for(timeout=AUTO_RUN_WAIT_MS)
+    except PlaywrightTimeout:  # a one-image pair (or auto-run off): press Run
+        await page.get_by_role("button", name="검사 실행").click()
+        await heading.wait_for(timeout=timeout_ms)
     log.seconds.append(time.perf_counter() - start)
     text = await heading.inner_text()  # e.g. "error 내부불량 · Internal defect" (icon name first)
     shown = VERDICT_HEADING.search(text)
