@@ -134,38 +134,30 @@ def apply_defaults() -> None:
 
 
 def _ct_model() -> None:
-    cards = list_cards(tasks=("ct", "gain"))
-    if not cards:
-        st.caption(t("sidebar.no_ct_models", path=checkpoints_dir()))
-        return
-    names = [c.name for c in cards]
-    by_name = {c.name: c for c in cards}
-    default = (default_card(cards, "ct") or cards[0]).name
-    st.selectbox(
-        t("sidebar.ct_model"),
-        names,
-        key=restore(state.CT_MODEL_KEY, default, names),
-        on_change=save,
-        args=(state.CT_MODEL_KEY,),
-        format_func=lambda n: f"{n} ({by_name[n].card.get('architecture', by_name[n].task)})",
-    )
+    """The CT model: every CT or GAIN card of the checkpoints folder, the default one first."""
+    _model_select(("ct", "gain"), "ct", state.CT_MODEL_KEY)
 
 
 def _rgb_model() -> None:
     """The RGB model: every RGB card of the checkpoints folder, the default one first."""
-    cards = list_cards(tasks=("rgb",))
+    _model_select(("rgb",), "rgb", state.RGB_MODEL_KEY)
+
+
+def _model_select(tasks: tuple[str, ...], side: str, key: str) -> None:
+    """A select box of the model cards of ``tasks`` saved under ``key`` (``side``: ct or rgb)."""
+    cards = list_cards(tasks=tasks)
     if not cards:
-        st.caption(t("sidebar.no_rgb_models", path=checkpoints_dir()))
+        st.caption(t(f"sidebar.no_{side}_models", path=checkpoints_dir()))
         return
     names = [c.name for c in cards]
     by_name = {c.name: c for c in cards}
-    default = (default_card(cards, "rgb") or cards[0]).name
+    default = (default_card(cards, side) or cards[0]).name
     st.selectbox(
-        t("sidebar.rgb_model"),
+        t(f"sidebar.{side}_model"),
         names,
-        key=restore(state.RGB_MODEL_KEY, default, names),
+        key=restore(key, default, names),
         on_change=save,
-        args=(state.RGB_MODEL_KEY,),
+        args=(key,),
         format_func=lambda n: f"{n} ({by_name[n].card.get('architecture', by_name[n].task)})",
     )
 
