@@ -6,7 +6,9 @@ manifest labels (normal, internal, external, and an RGB-only external), renamed 
 carries its session and round in its file name. After each Run the session waits for the verdict
 heading and downloads the JSON report: the verdict must be the one its own upload should give
 and the report must name its own files (no cross-session leakage). Any refusal, traceback,
-time-out or wrong verdict is an error. The server's resident memory is printed at the start
+time-out or wrong verdict is an error. An upload whose preview never appears (the uploader shows
+no file, so an operator would see it and drop the file again) is counted under
+``dropped_uploads`` and sent once more; a second loss is an error. The server's resident memory is printed at the start
 (models warm), after each round of every session, and at the end.
 
 Usage (about 5-10 minutes on 2 busy cores)::
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import sys
@@ -32,6 +35,7 @@ from pathlib import Path
 from inspector.ui.browser import CHROMIUM, CHROMIUM_ARGS, REPO, VERDICT_HEADING, streamlit_server
 
 AUTO_RUN_WAIT_MS = 60_000  # how long a pair may take to start and finish by itself before Run is pressed
+UPLOAD_WAIT_MS = 20_000  # how long an upload may take to show its preview before it counts as dropped
 KOREAN = {"normal": "정상", "internal_defect": "내부불량", "external_defect": "외부불량", "composite_defect": "복합불량"}
 
 
@@ -64,6 +68,7 @@ class SessionLog:
     index: int
     done: int = 0
     errors: list[str] = field(default_factory=list)
+    dropped_uploads: list[str] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
 
 
@@ -92,35 +97,84 @@ async def _choose(page, label: str, value: str) -> None:
     await group.get_by_text(value, exact=True).click()
 
 
+async def _until_idle(page, settle_s: float = 1.0, timeout_s: float = 30.0) -> None:
+    """Wait until the app has finished the runs a metadata change started.
+
+    An upload dropped while Streamlit redraws the page after a widget change can be lost by the
+    browser side (the uploader then shows no file); an operator's hand is never that fast.
+    """
+    status = page.locator('[data-testid="stStatusWidget"]')
+    deadline = time.perf_counter() + timeout_s
+    quiet_since = None
+    while time.perf_counter() < deadline:
+        if await status.count() and await status.first.is_visible():
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.perf_counter()
+        elif time.perf_counter() - quiet_since >= settle_s:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def _settled_text(locator, timeout_ms: int) -> str:
+    """The text of ``locator`` once it matches exactly one element.
+
+    While Streamlit redraws a page the element of the previous run can stay for a moment next to
+    the new one; reading then would be ambiguous.
+    """
+    deadline = time.perf_counter() + timeout_ms / 1000.0
+    while True:
+        texts = await locator.all_inner_texts()
+        if len(texts) == 1:
+            return texts[0]
+        if time.perf_counter() > deadline:
+            raise TimeoutError(f"{len(texts)} verdict headings after {timeout_ms / 1000:.0f} s")
+        await asyncio.sleep(0.2)
+
+
 async def _one_inspection(page, session: int, round_: int, pair: Pair, log: SessionLog, timeout_ms: int) -> None:
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
     names = {}
     uploads = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     await page.get_by_role("button", name="검사 실행").wait_for()
     # Metadata first: with auto-run the inspection starts as soon as the second image arrives.
     await _choose(page, "배터리 종류", "셀" if pair.battery_type == "cell" else "모듈")
     await _choose(page, "촬영 축", f"{pair.axis}축")
-    for index, side in enumerate(("ct", "rgb")):
+    await _until_idle(page)
+    heading = page.get_by_role("heading", name=VERDICT_HEADING)
+    sides = [side for side in ("ct", "rgb") if getattr(pair, side) is not None]
+    for side in sides:
         source = getattr(pair, side)
-        if source is None:
-            continue
         name = f"s{session}r{round_:02d}_{Path(source).name}"
         names[side] = name
         data = (REPO / "assets" / source).read_bytes()
-        await uploads.nth(index).set_input_files(files=[{"name": name, "mimeType": "image/png", "buffer": data}])
-        await page.get_by_text(f"{side.upper()}: {name}").wait_for()
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
+        uploader = uploads.nth(("ct", "rgb").index(side))
+        arrived = page.get_by_text(f"{side.upper()}: {name}")
+        if len(sides) == 2 and side == sides[-1]:
+            # the pair is complete: auto-run may open the Summary before this preview is drawn
+            arrived = arrived.or_(heading)
+        start = time.perf_counter()  # the last upload starts the clock: upload -> verdict
+        await uploader.set_input_files(files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+        try:
+            await arrived.first.wait_for(timeout=min(timeout_ms, UPLOAD_WAIT_MS))
+        except PlaywrightTimeout:
+            # The uploader shows no file (the operator would see that and drop it again); counted
+            # and reported, then sent once more. A second loss is an error.
+            log.dropped_uploads.append(f"session {session} round {round_}: {side} upload not shown, sent again")
+            start = time.perf_counter()
+            await uploader.set_input_files(files=[{"name": name, "mimeType": "image/png", "buffer": data}])
+            await arrived.first.wait_for()
 
-    start = time.perf_counter()
-    heading = page.get_by_role("heading", name=VERDICT_HEADING)
     try:  # the app inspects by itself once both images have arrived (auto-run, the default)
         if len(names) < 2:
             raise PlaywrightTimeout("one image: nothing starts by itself")
-        await heading.wait_for(timeout=AUTO_RUN_WAIT_MS)
+        await heading.first.wait_for(timeout=AUTO_RUN_WAIT_MS)
     except PlaywrightTimeout:  # a one-image pair (or auto-run off): press Run
         await page.get_by_role("button", name="검사 실행").click()
-        await heading.wait_for(timeout=timeout_ms)
+        await heading.first.wait_for(timeout=timeout_ms)
     log.seconds.append(time.perf_counter() - start)
-    text = await heading.inner_text()  # e.g. "error 내부불량 · Internal defect" (icon name first)
+    text = await _settled_text(heading, timeout_ms)  # e.g. "error 내부불량 · Internal defect"
     shown = VERDICT_HEADING.search(text)
     if shown is None or shown.group(1) != KOREAN[pair.verdict]:
         log.errors.append(f"session {session} round {round_}: verdict {text!r}, expected {pair.verdict}")
@@ -159,7 +213,15 @@ async def _session(browser, url: str, session: int, inspections: int, log: Sessi
             try:
                 await _one_inspection(page, session, round_, pair, log, timeout_ms)
             except Exception as exc:  # one failed round is an error; the session goes on afresh
-                log.errors.append(f"session {session} round {round_}: {type(exc).__name__}: {str(exc)[:200]}")
+                shot = Path(os.environ.get("TMPDIR", "/tmp")) / f"soak_{os.getpid()}_s{session}_r{round_:02d}.png"
+                try:
+                    await page.screenshot(path=str(shot), full_page=True)
+                except Exception:  # a page that cannot be drawn still counts as the error below
+                    shot = None
+                log.errors.append(
+                    f"session {session} round {round_}: {type(exc).__name__}: {str(exc)[:200]}"
+                    + (f" (screenshot {shot})" if shot else "")
+                )
                 await page.goto(url)
     finally:
         await context.close()
@@ -197,11 +259,12 @@ async def soak(sessions: int, inspections: int, timeout_s: float = 120.0) -> dic
         "completed": sum(log.done for log in logs),
         "errors": [e for log in logs for e in log.errors],
         "warmup_errors": warm.errors,
+        "dropped_uploads": [d for log in logs for d in log.dropped_uploads],
         "server_rss_mb_start": round(start_mb or 0.0, 1),
         "server_rss_mb_end": round(end_mb or 0.0, 1),
         "wall_s": round(wall, 1),
         "run_to_verdict_s_p50": round(seconds[len(seconds) // 2], 2) if seconds else None,
-        "run_to_verdict_s_p95": round(seconds[int(len(seconds) * 0.95) - 1], 2) if seconds else None,
+        "run_to_verdict_s_p95": round(seconds[max(0, math.ceil(len(seconds) * 0.95) - 1)], 2) if seconds else None,
         "server_log": str(logfile),
     }
 

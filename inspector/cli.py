@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "synth": "inspector.commands.synth",
     "synth-ood": "inspector.commands.synth_ood",
     "fit-review": "inspector.commands.fit_review",
+    "fit-calibration": "inspector.commands.fit_calibration",
     "fit": "inspector.commands.fit",
     "train": "inspector.commands.train",
     "evaluate": "inspector.commands.evaluate",

@@ -166,6 +166,7 @@ def create_app(
     keys = [k for k in (api_keys if api_keys is not None else _keys_from_env()) if k]
     pool = WorkerPool(max_workers, queue_limit)
     salt = audit_mod.audit_salt(keys, audit_salt)
+    auth_failures = audit_mod.FailureLimiter()
     body_limit = max_body_bytes(max_bytes)
     too_large = f"the upload is larger than the {max_bytes} byte limit per image"
 
@@ -211,6 +212,21 @@ def create_app(
         for key in keys:  # compare with every key: no early exit
             ok |= hmac.compare_digest(given, key.encode())
         if not ok:
+            suppressed = auth_failures.admit()
+            if suppressed is not None:
+                detail = {
+                    "channel": "api",
+                    "status": 401,
+                    "method": request.method,
+                    "path": request.url.path,
+                    "client": request.client.host if request.client else None,
+                    "key_given": bool(raw),
+                    "suppressed": suppressed,
+                }
+                try:
+                    store.audit(audit_mod.UNAUTHENTICATED, "api_auth_failed", detail)
+                except Exception:
+                    log.exception("could not write the audit row of a refused API key")
             raise ApiError(401, "missing or invalid API key (header X-API-Key)")
         return audit_mod.key_id(raw, salt)
 

@@ -5,7 +5,10 @@
 for the same key set, and unknown to anyone who does not hold the keys). An operator holding a
 key finds its id with ``key_id(key, audit_salt(keys))``. *What* is every upload's sanitised file
 name, size and SHA-256; then the models (checkpoint card names), the thresholds and policy that
-decided, and the outcome (verdict, ``needs_review``, or the error status).
+decided, and the outcome (verdict, ``needs_review``, or the error status). A request refused for
+a missing or wrong key is a row of its own (user :data:`UNAUTHENTICATED`, action
+``api_auth_failed``: path, method, client address, whether a key was sent — never the key),
+bounded by :class:`FailureLimiter`.
 """
 
 from __future__ import annotations
@@ -13,17 +16,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from core.imageio import safe_label
 
-__all__ = ["AUDIT_SALT_ENV", "ANONYMOUS", "audit_salt", "key_id", "upload_facts", "sanitise_name", "decision"]
+__all__ = [
+    "AUDIT_SALT_ENV",
+    "ANONYMOUS",
+    "UNAUTHENTICATED",
+    "FailureLimiter",
+    "audit_salt",
+    "decision",
+    "key_id",
+    "sanitise_name",
+    "upload_facts",
+]
 
 #: Salt of the key ids in the audit log (any string); default: derived from the keys.
 AUDIT_SALT_ENV = "INSPECTOR_AUDIT_SALT"
 #: The audit ``user`` of a request to a server without API keys.
 ANONYMOUS = "api:anonymous"
+#: The audit ``user`` of a request refused for a missing or wrong API key.
+UNAUTHENTICATED = "api:unauthenticated"
 _ID_HEX = 12
 
 
@@ -84,3 +102,34 @@ def decision(inspector: Any, sides: list[str]) -> dict[str, Any]:
         except Exception:  # a predictor without a threshold: nothing to record
             thresholds[side] = None
     return {"runtime": inspector.settings.runtime, "models": models, "thresholds": thresholds}
+
+
+class FailureLimiter:
+    """Bounds the audit rows of refused logins: at most ``per_window`` per ``window_s`` seconds.
+
+    A client hammering the API with wrong keys must not fill the database; the refusals beyond
+    the bound are counted and reported in the next row that is written (``suppressed``).
+
+    Args:
+        per_window: Rows allowed per window.
+        window_s: Window length in seconds.
+        clock: Monotonic clock (injectable for tests).
+    """
+
+    def __init__(self, per_window: int = 60, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
+        self.per_window, self.window_s, self.clock = int(per_window), float(window_s), clock
+        self._lock = threading.Lock()
+        self._start, self._count, self._suppressed = clock(), 0, 0
+
+    def admit(self) -> int | None:
+        """``None`` when this refusal must not be written, else the refusals suppressed before it."""
+        with self._lock:
+            now = self.clock()
+            if now - self._start >= self.window_s:
+                self._start, self._count = now, 0
+            if self._count >= self.per_window:
+                self._suppressed += 1
+                return None
+            self._count += 1
+            suppressed, self._suppressed = self._suppressed, 0
+            return suppressed

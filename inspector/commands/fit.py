@@ -16,6 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backbone-weights", help="local .safetensors backbone weights (ImageNet/DINO, timm names); none or absent = random init (checkpoints/rgb_backbone_synth.safetensors is opt-in: it measured worse than random init)")
     p.add_argument("--folds", type=int, help="cross-fitting folds (default: the detector's preset)")
     p.add_argument("--limit", type=int, help="use at most N normal photos")
+    p.add_argument("--score", default="topk", help="score of the anomaly map: topk (default) or topk_relative (minus the photo's own mean level)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="output folder for rgb_DETECTOR.safetensors + .json")
     p.set_defaults(func=run)
@@ -25,7 +26,12 @@ def run(args: argparse.Namespace) -> int:
     from training.tasks.rgb.adapt import FitConfig, fit_detector
 
     config = FitConfig(
-        detector=args.detector, false_alarm=args.false_alarm, folds=args.folds, seed=args.seed, limit=args.limit
+        detector=args.detector,
+        false_alarm=args.false_alarm,
+        folds=args.folds,
+        seed=args.seed,
+        limit=args.limit,
+        score=args.score,
     )
     card = fit_detector(args.normals, args.out, args.defects, config, args.backbone_weights)
     metrics = card["metrics"]

@@ -1,4 +1,4 @@
-"""CT slice predictor: classifier + temperature-scaled probabilities + attention map + boxes."""
+"""CT slice predictor: classifier + calibrated probabilities + attention map + boxes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from core.calibration import SoftmaxCalibration
 from core.errors import CheckpointError, InputError
 from core.window import uncrop_boxes, uncrop_map
 from inspector.explain import boxes_from_map, create_explainer, rescale_boxes
@@ -104,7 +105,7 @@ class CTPredictor(Predictor):
     Args:
         state_dict: Weights.
         card: Checkpoint card (``architecture``, ``model_kwargs``, ``class_names``,
-            ``input_size``, ``normalisation``, optional ``temperature`` and ``threshold``).
+            ``input_size``, ``normalisation``, optional ``temperature``, ``class_bias`` and ``threshold``).
         device: Torch device.
         threshold: Override of the defect-probability threshold (card's, else 0.5).
         explainer: Explanation method (card's ``explainer``, else ``"gradcam"``).
@@ -116,14 +117,12 @@ class CTPredictor(Predictor):
     default_explainer = "gradcam"
 
     def setup(self, explainer: str | None = None) -> None:
-        """Read class names and temperature from the card and create the explainer."""
+        """Read class names and softmax calibration from the card and create the explainer."""
         self.class_names: list[str] = list(self.card.get("class_names") or [])
         if not self.class_names:
             raise CheckpointError("CT checkpoint card lists no class_names")
         self.defect_index = [i for i, name in enumerate(self.class_names) if not is_normal_class(name)]
-        self.temperature = float(self.card.get("temperature") or 1.0)
-        if not np.isfinite(self.temperature) or self.temperature <= 0:
-            raise CheckpointError(f"CT checkpoint temperature must be positive, got {self.temperature}")
+        self.calibration = SoftmaxCalibration.from_card(self.card, len(self.class_names))
         self.explainer = create_explainer(explainer or self.card.get("explainer") or self.default_explainer)
         self.uses_meta = bool(getattr(self.model, "uses_meta", True))
         self.crop = bool((self.card.get("preprocessing") or {}).get("crop"))
@@ -187,7 +186,7 @@ class CTPredictor(Predictor):
         if meta is not None:
             inputs["meta"] = meta.cpu().numpy()
         out = self.runner.run(inputs)
-        probs = torch.softmax(torch.from_numpy(out["logits"][0]).float() / self.temperature, dim=0)
+        probs = torch.from_numpy(self.calibration.probabilities(out["logits"][0])).float()
         is_defect, best, defect_p = self._choose(probs, threshold)
         explanation = self._explain(tensor, meta, out.get("activations"), target=best)
         probabilities = {name: float(p) for name, p in zip(self.class_names, probs.tolist())}
@@ -253,7 +252,7 @@ class CTPredictor(Predictor):
         if meta is not None:
             inputs["meta"] = meta.expand(len(tiles), -1).cpu().numpy()
         out = self.runner.run(inputs)
-        tile_probs = torch.softmax(torch.from_numpy(out["logits"]).float() / self.temperature, dim=1)
+        tile_probs = torch.from_numpy(self.calibration.probabilities(out["logits"])).float()
         family = "cell" if sum(p for n, p in whole.items() if n.startswith("cell_")) >= 0.5 else "module"
         best_p, best_i, best_probs = -1.0, 0, None
         for i, row in enumerate(tile_probs.tolist()):

@@ -186,3 +186,17 @@ def test_ct_crop_is_the_training_crop_for_a_battery_at_the_image_edge(tmp_path, 
     expected, _ = BatteryOutlineCrop()(image, np.zeros_like(image))
     np.testing.assert_array_equal(seen[0], expected)
     assert seen[0].max() < 0.5  # the stamp is blanked, as in training
+
+
+def test_ct_class_bias_from_the_card_shifts_the_prediction(tmp_path):
+    image = ct_image(64, blob=(8, 40, 16, 12))
+    plain = load_predictor(save_ct(tmp_path, "plain")).predict(image)
+    logp = np.log(list(plain.probabilities.values()))
+    bias = [0.0, 0.0, 0.0, 0.0, float(logp.max() - logp[4] + 2.0)]  # resin overflow becomes the top class
+    shifted = load_predictor(save_ct(tmp_path, "biased", class_bias=bias)).predict(image)
+    logits = logp + np.array(bias)
+    expected = np.exp(logits) / np.exp(logits).sum()
+    np.testing.assert_allclose(list(shifted.probabilities.values()), expected, atol=1e-5)
+    assert shifted.label == "module_resin_overflow"
+    with pytest.raises(CheckpointError, match="2 values for 5 classes"):
+        load_predictor(save_ct(tmp_path, "broken", class_bias=[0.0, 1.0]))

@@ -67,6 +67,17 @@ def test_topk_score_sees_small_defect_that_mean_dilutes():
     assert float(topk[1] / topk[0]) > 10 * float(mean[1] / mean[0])
 
 
+def test_topk_relative_ignores_a_uniformly_raised_map():
+    # photo 0: unfamiliar everywhere (whole map at 0.6); photo 1: familiar with a small defect
+    maps = torch.full((2, 40, 40), 0.6)
+    maps[1] = 0.05
+    maps[1, 10:14, 10:14] = 0.5
+    plain = anomaly_scores(maps, ScoreConfig(method="topk", topk_fraction=0.01, smooth_sigma=0.0))
+    relative = anomaly_scores(maps, ScoreConfig(method="topk_relative", topk_fraction=0.01, smooth_sigma=0.0))
+    assert plain[0] > plain[1]  # the plain score calls the unfamiliar photo the anomaly
+    assert relative.tolist() == pytest.approx([0.0, 0.5 - (0.05 * 1584 + 0.5 * 16) / 1600], abs=1e-6)
+
+
 def test_topk_smoothing_suppresses_single_hot_pixel():
     maps = torch.zeros(2, 32, 32)
     maps[0, 5, 5] = 1.0  # isolated noise pixel

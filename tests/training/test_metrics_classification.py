@@ -3,7 +3,13 @@
 import numpy as np
 import pytest
 
-from training.metrics.calibration import expected_calibration_error, fit_temperature, softmax_with_temperature
+from training.metrics.calibration import (
+    expected_calibration_error,
+    fit_calibration,
+    fit_temperature,
+    fit_temperature_bias,
+    softmax_with_temperature,
+)
 from training.metrics.classification import binary_metrics, classification_metrics, defect_mask
 
 NAMES = ["cell_normal", "cell_porosity", "module_normal", "module_porosity", "module_resin_overflow"]
@@ -78,3 +84,34 @@ def test_temperature_scaling_softens_overconfidence():
     after = expected_calibration_error(softmax_with_temperature(logits, t), labels)
     assert after < before / 2
     assert (softmax_with_temperature(logits, t).argmax(1) == logits.argmax(1)).all()
+
+
+def test_temperature_bias_recovers_a_known_prior_shift():
+    # labels drawn from softmax(z / 2 + b): the fit must find T ~ 2 and b ~ b_true (last class 0)
+    rng = np.random.default_rng(1)
+    n, true_t, true_b = 20000, 2.0, np.array([1.0, -0.5, 0.8, 0.0])
+    logits = rng.normal(scale=3.0, size=(n, 4))
+    scaled = logits / true_t + true_b
+    p = np.exp(scaled - scaled.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    labels = (p.cumsum(1) > rng.random((n, 1))).argmax(1)
+    t, b = fit_temperature_bias(logits, labels)
+    assert t == pytest.approx(true_t, rel=0.08)
+    np.testing.assert_allclose(b, true_b, atol=0.1)
+    calibrated = fit_calibration(logits, labels, "temperature_bias")
+    assert calibrated.temperature == pytest.approx(t) and calibrated.bias == pytest.approx(tuple(b))
+    plain = fit_calibration(logits, labels, "temperature")
+    assert plain.bias is None
+    nll = lambda probs: -np.log(probs[np.arange(n), labels]).mean()  # noqa: E731
+    assert nll(calibrated.probabilities(logits)) < nll(plain.probabilities(logits)) - 0.02
+
+
+def test_temperature_bias_leaves_an_absent_class_alone():
+    rng = np.random.default_rng(2)
+    logits = rng.normal(size=(500, 3))
+    labels = rng.integers(1, 3, 500)  # class 0 never seen
+    _, b = fit_temperature_bias(logits, labels)
+    assert b[0] == 0.0 and b[2] == 0.0
+    assert fit_temperature_bias(np.zeros((0, 3)), np.zeros(0, int)) == (1.0, pytest.approx(np.zeros(3)))
+    with pytest.raises(ValueError, match="unknown calibration"):
+        fit_calibration(logits, labels, "isotonic")

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 import inspector.api.app as api_module  # noqa: E402
 from inspector.api import create_app  # noqa: E402
-from inspector.api.audit import ANONYMOUS, audit_salt, key_id, sanitise_name  # noqa: E402
+from inspector.api.audit import ANONYMOUS, UNAUTHENTICATED, FailureLimiter, audit_salt, key_id, sanitise_name  # noqa: E402
 from inspector.settings import InspectorSettings  # noqa: E402
 from tests.inspector._checkpoints import ct_image, default_checkpoint_dir, rgb_image  # noqa: E402
 
@@ -168,6 +168,26 @@ def test_api_keys_guard_v1(make_client):
     assert stored.status_code == 200
 
 
+def test_refused_keys_are_audited_without_the_key_and_bounded(make_client):
+    client = make_client(api_keys=[KEY])
+    assert_error(post(client, both(), headers={"X-API-Key": "wrong-key-000000"}), 401)
+    assert_error(post(client, both()), 401)
+    rows = client.app.state.store.audit_log()
+    assert [(r.user, r.action) for r in rows] == [(UNAUTHENTICATED, "api_auth_failed")] * 2
+    newest, oldest = rows
+    assert (oldest.detail["key_given"], newest.detail["key_given"]) == (True, False)
+    assert oldest.detail["path"] == "/v1/inspections" and oldest.detail["method"] == "POST"
+    assert oldest.detail["status"] == 401 and "wrong-key" not in json.dumps(oldest.detail)
+
+
+def test_failure_limiter_bounds_rows_and_counts_the_rest():
+    now = [0.0]
+    limiter = FailureLimiter(per_window=2, window_s=10.0, clock=lambda: now[0])
+    assert [limiter.admit() for _ in range(5)] == [0, 0, None, None, None]
+    now[0] = 10.5  # a new window: the next row reports the three refusals that were not written
+    assert limiter.admit() == 3 and limiter.admit() == 0 and limiter.admit() is None
+
+
 def test_api_keys_from_environment(make_client, monkeypatch):
     client = make_client()  # fixture cleared the variable: no keys, open
     assert post(client, both()).status_code == 200
@@ -192,7 +212,8 @@ def test_key_never_logged(make_client, caplog, monkeypatch, tmp_path):
     assert caplog.records  # something was logged (the internal error at least)
     assert KEY not in caplog.text
     rows = client.app.state.store.audit_log()
-    assert len(rows) == 3  # the 401 is not audited; the 200, the 415 and the 500 are
+    assert len(rows) == 4  # the 200, the 401 (a row of its own), the 415 and the 500
+    assert [r.action for r in rows].count("api_auth_failed") == 1
     assert KEY not in json.dumps([(r.user, r.detail) for r in rows])
     assert KEY.encode() not in (tmp_path / "history.db").read_bytes()  # nowhere in the database
 

@@ -304,3 +304,22 @@ def test_synth_ood_and_fit_review_write_a_policy_into_the_card(trained_run, tiny
     assert review["ood_threshold"] == pytest.approx(review["val_quantile"] * chosen["margin"])
     assert cli(["fit-review", "--checkpoint", str(ckpt.with_suffix(".safetensors")), "--ood", str(tmp_path), "--data", str(tiny_dataset)]) == 2
     assert "has no ood.csv" in capsys.readouterr().err
+
+
+def test_fit_calibration_with_class_bias_is_stored_and_used(trained_run, tiny_dataset, tmp_path, capsys):
+    ckpt = tmp_path / "m"
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(trained_run / f"best{suffix}", ckpt.with_suffix(suffix))
+    args = ["fit-calibration", "--checkpoint", str(ckpt.with_suffix(".safetensors")), "--data", str(tiny_dataset)]
+    assert cli([*args, "--method", "temperature_bias"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    card = load_card(ckpt)
+    assert printed["method"] == card["metrics"]["calibration"]["method"] == "temperature_bias"
+    assert len(card["class_bias"]) == len(CLASS_NAMES) and card["class_bias"][-1] == 0.0
+    assert card["temperature"] == pytest.approx(printed["temperature"])
+    assert evaluate(ckpt.with_suffix(".safetensors"), tiny_dataset, "val")["class_bias"] == card["class_bias"]
+    # temperature alone clears the bias again
+    assert cli([*args, "--method", "temperature"]) == 0
+    assert load_card(ckpt)["class_bias"] is None
+    assert cli([*args, "--method", "isotonic"]) == 2
+    assert "unknown --method 'isotonic'" in capsys.readouterr().err

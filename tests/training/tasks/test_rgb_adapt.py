@@ -79,6 +79,17 @@ def test_quantile_threshold_matches_the_held_out_scores(photo_folders, tmp_path)
     assert hist["edges"][0] <= card["threshold"] <= hist["edges"][-1] + 1e-6
 
 
+def test_relative_score_is_fitted_and_stored(photo_folders, tmp_path) -> None:
+    card = fit_detector(photo_folders["normals"], tmp_path, config=FitConfig(score="topk_relative", **FAST))
+    assert card["score_method"]["method"] == "topk_relative"
+    detector = AnomalyDetector.from_checkpoint(str(tmp_path / "rgb_padim.safetensors"))
+    from core.imageio import load_image
+
+    assert np.isfinite(detector.predict(load_image(_good(photo_folders["normals"]), "rgb"))["score"])
+    with pytest.raises(InputError, match="--score: unknown score method 'median'"):
+        fit_detector(photo_folders["normals"], tmp_path, config=FitConfig(score="median", **FAST))
+
+
 def test_too_few_normals_is_one_clear_error(photo_folders, tmp_path) -> None:
     few = tmp_path / "few"
     few.mkdir()

@@ -60,7 +60,10 @@ class CTConfig:
     data: CTDataConfig = field(default_factory=CTDataConfig)
     loss: CTLossConfig = field(default_factory=CTLossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
-    calibrate: bool = True  # fit a softmax temperature on val after training
+    calibrate: bool = True  # fit the softmax calibration on val after training
+    # temperature: one divisor; temperature_bias: plus a per-class offset (undoes the uniform
+    # prior a class-balanced sampler teaches; training.metrics.calibration.CALIBRATION_METHODS)
+    calibration: Literal["temperature", "temperature_bias"] = "temperature"
     review: ReviewConfig = field(default_factory=ReviewConfig)
 
 

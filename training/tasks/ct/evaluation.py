@@ -13,6 +13,7 @@ import torch
 from torch import nn
 from torch.utils.data import ConcatDataset, DataLoader, Dataset, Subset
 
+from core.calibration import SoftmaxCalibration
 from core.checkpoint import load_checkpoint
 from core.errors import CheckpointError
 from inspector.review import (
@@ -38,7 +39,15 @@ from training.tasks.ct.task import build_model
 
 log = logging.getLogger(__name__)
 
-__all__ = ["evaluate", "load_ct_model", "load_review_density", "predict", "predict_with_features", "records_of"]
+__all__ = [
+    "data_config_from_card",
+    "evaluate",
+    "load_ct_model",
+    "load_review_density",
+    "predict",
+    "predict_with_features",
+    "records_of",
+]
 
 
 def load_ct_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict[str, Any]]:
@@ -105,7 +114,8 @@ def predict_with_features(
     return torch.cat(all_logits).double().numpy(), torch.cat(all_labels).numpy(), features
 
 
-def _data_config_from_card(card: Mapping[str, Any], batch_size: int = 64) -> CTDataConfig:
+def data_config_from_card(card: Mapping[str, Any], batch_size: int = 64) -> CTDataConfig:
+    """The evaluation-time data settings a CT card implies (size, crop, intensity window, normalisation)."""
     data = dict((card.get("config") or {}).get("data") or {})
     norm = card.get("normalisation") or {}
     return CTDataConfig(
@@ -160,21 +170,20 @@ def evaluate(
     model, card = load_ct_model(checkpoint)
     density = load_review_density(checkpoint, card)
     class_names = list(card.get("class_names") or CLASS_NAMES)
-    cfg = _data_config_from_card(card)
+    cfg = data_config_from_card(card)
     cfg.limit = limit
     dataset = make_dataset(dirs, split, cfg, train=False)
     _require_all_classes(_labels_of(dataset), split, dirs[0] if len(dirs) == 1 else Path("+".join(map(str, dirs))))
     logits, labels, features = predict_with_features(model, make_loader(dataset, cfg, 0, train=False), card)
 
-    calibration = (card.get("metrics") or {}).get("calibration")
-    temperature = float(card.get("temperature") or 1.0)
-    if calibration is None and calibration_split and calibration_split != split:
+    calibration = SoftmaxCalibration.from_card(card, len(class_names))
+    if (card.get("metrics") or {}).get("calibration") is None and calibration_split and calibration_split != split:
         val_set = make_dataset(dirs, calibration_split, cfg, train=False)
         val_logits, val_labels = predict(model, make_loader(val_set, cfg, 0, train=False), card)
-        temperature = fit_temperature(val_logits, val_labels)
-        log.info("card has no fitted temperature; fitted %.3f on %s", temperature, calibration_split)
+        calibration = SoftmaxCalibration(fit_temperature(val_logits, val_labels))
+        log.info("card has no fitted calibration; fitted T %.3f on %s", calibration.temperature, calibration_split)
     probs_raw = softmax_with_temperature(logits)
-    probs = softmax_with_temperature(logits, temperature)
+    probs = calibration.probabilities(logits)
     records = records_of(dataset)
     detail_changed = 0
     if detail_pass is not False:
@@ -184,7 +193,8 @@ def evaluate(
     metrics.update(
         ece_before=expected_calibration_error(probs_raw, labels),
         ece_after=expected_calibration_error(probs, labels),
-        temperature=temperature,
+        temperature=calibration.temperature,
+        class_bias=None if calibration.bias is None else list(calibration.bias),
         split=split,
         checkpoint=str(checkpoint),
         architecture=card.get("architecture"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from torch.utils.data import Dataset, Subset
@@ -15,7 +16,7 @@ from training.fingerprint import dataset_fingerprint
 from training.loop import FitSummary, Trainer, seed_everything
 from training.metrics.calibration import (
     expected_calibration_error,
-    fit_temperature,
+    fit_calibration,
     softmax_with_temperature,
 )
 from training.tasks.ct.config import CLASS_NAMES, CTConfig, CTDataConfig
@@ -73,7 +74,7 @@ def train(config: CTConfig, data_dir: str | Path | Sequence[str | Path], out_dir
         make_loader(val_set, config.data, config.train.seed, train=False),
     )
     if config.calibrate and summary.best_path is not None:
-        calibrate_checkpoint(summary.best_path, val_set, config.data)
+        calibrate_checkpoint(summary.best_path, val_set, config.data, config.calibration)
     if config.review.fit and summary.best_path is not None:
         fit_review(summary.best_path, make_dataset(data_dir, config.data.train_split, config.data, train=False), val_set, config)
     return summary
@@ -125,26 +126,38 @@ def fit_review(checkpoint: str | Path, train_set: Dataset, val_set: Dataset, con
     return result
 
 
-def calibrate_checkpoint(checkpoint: str | Path, val_set: Dataset, cfg: CTDataConfig) -> dict[str, float]:
-    """Fit the softmax temperature of a CT checkpoint on ``val_set`` and store it in its card.
+def calibrate_checkpoint(
+    checkpoint: str | Path, val_set: Dataset, cfg: CTDataConfig, method: str = "temperature"
+) -> dict[str, Any]:
+    """Fit the softmax calibration of a CT checkpoint on ``val_set`` and store it in its card.
+
+    Args:
+        checkpoint: The CT checkpoint (its card is rewritten).
+        val_set: Validation slices (evaluation transform).
+        cfg: Data settings of the loader.
+        method: A key of :data:`training.metrics.calibration.CALIBRATION_METHODS`.
 
     Returns:
-        ``{"temperature", "ece_before", "ece_after"}`` (also written under ``metrics.calibration``).
+        ``{"method", "temperature", "class_bias", "ece_before", "ece_after", "n_images"}`` (also
+        written under ``metrics.calibration``).
     """
     model, card = load_ct_model(checkpoint)
     logits, labels = predict(model, make_loader(val_set, cfg, 0, train=False), card)
-    temperature = fit_temperature(logits, labels)
+    calibration = fit_calibration(logits, labels, method)
     result = {
-        "temperature": temperature,
+        "method": method,
+        **calibration.card_fields(),
         "ece_before": expected_calibration_error(softmax_with_temperature(logits), labels),
-        "ece_after": expected_calibration_error(softmax_with_temperature(logits, temperature), labels),
+        "ece_after": expected_calibration_error(calibration.probabilities(logits), labels),
+        "n_images": int(labels.size),
     }
     metrics = dict(card.get("metrics") or {})
     metrics["calibration"] = {**result, "fitted_on": "val"}
-    update_card(checkpoint, temperature=temperature, metrics=metrics)
+    update_card(checkpoint, **calibration.card_fields(), metrics=metrics)
     log.info(
-        "temperature %.3f fitted on val: ECE %.4f -> %.4f",
-        temperature,
+        "%s calibration fitted on val (T %.3f): ECE %.4f -> %.4f",
+        method,
+        calibration.temperature,
         result["ece_before"],
         result["ece_after"],
     )

@@ -55,6 +55,8 @@ class FitConfig:
         limit: Use at most this many normals (first in sorted order); ``None`` = all.
         model_kwargs: Options of the detector factory.
         ood_limit: ``rgb.ood_score`` above this flags ``rgb_out_of_distribution``.
+        score: Score method of the anomaly map (:data:`inspector.anomaly.SCORE_METHODS`):
+            ``topk`` (the worst 1 % of the map) or ``topk_relative`` (that minus the map's mean).
     """
 
     detector: str = "patchcore"
@@ -65,6 +67,7 @@ class FitConfig:
     limit: int | None = None
     model_kwargs: dict[str, Any] | None = None
     ood_limit: float = 5.0
+    score: str = "topk"
 
 
 def collect_photos(source: str | Path, want: str = "normal") -> list[Path]:
@@ -217,7 +220,10 @@ def fit_detector(
         load_photos(collect_photos(defects, "defect"), size) if defects is not None else (None, [])
     )
     report(0.05, f"{len(views)} normal photos read")
-    score_cfg = ScoreConfig(method="topk", topk_fraction=0.01, smooth_sigma=0.0)
+    try:
+        score_cfg = ScoreConfig(method=cfg.score, topk_fraction=0.01, smooth_sigma=0.0)
+    except ValueError as exc:
+        raise InputError(f"--score: {exc}") from None
 
     fold_of = _folds(_groups(normals, normal_paths, folds), folds, rng)
     oof = {"score": np.zeros(len(views)), "peak": np.zeros(len(views)), "mean": np.zeros(len(views))}
