@@ -29,24 +29,23 @@ def main() -> None:
     if st.button(t("summary.new_inspection"), key="summary_new", icon=":material/add_a_photo:"):
         state.set_current(None)
         navigation.switch_to("inspect")
-    columns = st.columns([1.25, 1, 1], gap="medium")
-    table = st.container()
-    card = st.container()
-    pictures = panels.boxed_images(job, job.snapshot())
-    with columns[0]:
-        panels.inspector_panel(job, job.snapshot(), pictures)
 
     def render() -> None:
+        # Every element is created inside the fragment: a fragment run that writes into a
+        # container made outside it fails when the last full run was cut short before the
+        # fragment reached that container (seen under a 4-session browser soak).
         inspection = job.snapshot()
         threshold = panels.vlg_threshold(job, inspection)
         pictures = panels.boxed_images(job, inspection, threshold)
+        columns = st.columns([1.25, 1, 1], gap="medium")
+        with columns[0]:
+            panels.inspector_panel(job, inspection, pictures)
         with columns[1]:
             panels.vlm_panel(job, inspection, pictures=pictures)
         with columns[2]:
             panels.vlg_panel(job, inspection, pictures)
-        with table:
-            panels.systems_table(job, inspection, threshold)
-        with card, st.container(border=True):
+        panels.systems_table(job, inspection, threshold)
+        with st.container(border=True):
             panels.report_card(job, inspection, pictures)
 
     live_fragment(job, render, POLL_SECONDS, "summary")
