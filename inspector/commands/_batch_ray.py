@@ -29,6 +29,9 @@ __all__ = ["InspectActor", "run_ray"]
 
 #: Items per ``map_batches`` call: small, so that a few slow items do not idle other actors.
 BATCH_SIZE = 4
+#: Ray setting (milliseconds) the driver sets, unless already set, before it starts a local cluster.
+AGENT_TIMEOUT_ENV = "RAY_agent_register_timeout_ms"
+AGENT_TIMEOUT_MS = 300_000
 
 
 def _encode(item: BatchItem) -> str:
@@ -116,6 +119,10 @@ def run_ray(
             if os.environ.get("INSPECTOR_PLUGINS"):  # plug-in models must register in the actors too
                 env["INSPECTOR_PLUGINS"] = os.environ["INSPECTOR_PLUGINS"]
             init["runtime_env"] = {"env_vars": env}
+            # The raylet gives up when its metrics agent has not registered within this time;
+            # on a loaded 2-core machine that took longer than Ray's default (two failed
+            # starts, docs/scaling.md). A value the user set wins.
+            os.environ.setdefault(AGENT_TIMEOUT_ENV, str(AGENT_TIMEOUT_MS))
         ray.init(**init)
     try:
         pool = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))

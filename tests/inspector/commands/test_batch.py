@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 
 import cv2
 import numpy as np
@@ -127,3 +128,29 @@ def test_batch_bad_sources_are_one_line_errors(tmp_path, ckpts, capsys):
         main(["batch", str(tmp_path), "--modality", "rgb", "--out", str(tmp_path / "o.jsonl"), *ckpts]) == 0
     )
     assert json.loads(capsys.readouterr().out)["n_items"] == 1
+
+
+class _StopAtInit(Exception):
+    pass
+
+
+def test_ray_local_cluster_gets_a_long_agent_timeout_unless_set(monkeypatch):
+    ray = pytest.importorskip("ray")
+    from inspector.commands import _batch_ray
+
+    seen = []
+
+    def fake_init(**kwargs):
+        seen.append(os.environ.get(_batch_ray.AGENT_TIMEOUT_ENV))
+        raise _StopAtInit
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", fake_init)
+    monkeypatch.setenv(_batch_ray.AGENT_TIMEOUT_ENV, "")  # so that undo removes what run_ray sets
+    monkeypatch.delenv(_batch_ray.AGENT_TIMEOUT_ENV)
+    with pytest.raises(_StopAtInit):
+        next(_batch_ray.run_ray([], None, ("ct",), workers=1))
+    monkeypatch.setenv(_batch_ray.AGENT_TIMEOUT_ENV, "1234")
+    with pytest.raises(_StopAtInit):
+        next(_batch_ray.run_ray([], None, ("ct",), workers=1))
+    assert seen == [str(_batch_ray.AGENT_TIMEOUT_MS), "1234"]
