@@ -101,7 +101,8 @@ async def _until_idle(page, settle_s: float = 1.0, timeout_s: float = 30.0) -> N
     """Wait until the app has finished the runs a metadata change started.
 
     An upload dropped while Streamlit redraws the page after a widget change can be lost by the
-    browser side (the uploader then shows no file); an operator's hand is never that fast.
+    browser side (the uploader then shows no file), and a download clicked during a redraw is
+    cancelled; an operator sees the page greyed out and waits too.
     """
     status = page.locator('[data-testid="stStatusWidget"]')
     deadline = time.perf_counter() + timeout_s
@@ -178,8 +179,11 @@ async def _one_inspection(page, session: int, round_: int, pair: Pair, log: Sess
     shown = VERDICT_HEADING.search(text)
     if shown is None or shown.group(1) != KOREAN[pair.verdict]:
         log.errors.append(f"session {session} round {round_}: verdict {text!r}, expected {pair.verdict}")
+    # The page redraws once more when the VLM/VLG finish; a download clicked during that redraw
+    # is cancelled by the browser (its URL belongs to the run being replaced), so wait for it.
+    await _until_idle(page)
     async with page.expect_download() as download_info:
-        await page.get_by_role("button", name="JSON 리포트").click()
+        await page.get_by_role("button", name="JSON 리포트").first.click()
     download = await download_info.value
     report = json.loads(Path(await download.path()).read_text(encoding="utf-8"))
     if report["verdict"] != pair.verdict:
