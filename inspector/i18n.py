@@ -233,6 +233,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "summary.confidence": {"ko": "신뢰도", "en": "Confidence"},
     "summary.contributions": {"ko": "모델별 기여", "en": "What each model contributed"},
     "summary.download_json": {"ko": "JSON 리포트", "en": "JSON report"},
+    "summary.downloads_wait": {
+        "ko": "VLM/VLG 분석이 끝나면 리포트를 내려받을 수 있습니다.",
+        "en": "The reports can be downloaded once the VLM/VLG have finished.",
+    },
     "summary.download_md": {"ko": "Markdown 리포트", "en": "Markdown report"},
     "summary.download_pdf": {"ko": "PDF 리포트", "en": "PDF report"},
     "summary.ct_contrib": {

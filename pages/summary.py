@@ -9,10 +9,11 @@ import streamlit as st
 from core.errors import InspectorError
 from inspector.i18n import verdict_bilingual
 from inspector.ui import navigation, panels, state
-from inspector.ui.live import live_fragment
+from inspector.ui.live import live_fragment, settled
 from inspector.ui.state import t
 
 POLL_SECONDS = 0.5
+LIVE_PART = "summary"
 
 
 def main() -> None:
@@ -46,9 +47,9 @@ def main() -> None:
             panels.vlg_panel(job, inspection, pictures)
         panels.systems_table(job, inspection, threshold)
         with st.container(border=True):
-            panels.report_card(job, inspection, pictures)
+            panels.report_card(job, inspection, pictures, downloadable=settled(job, LIVE_PART))
 
-    live_fragment(job, render, POLL_SECONDS, "summary")
+    live_fragment(job, render, POLL_SECONDS, LIVE_PART)
 
 
 def _run_pending() -> bool:

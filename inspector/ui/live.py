@@ -10,6 +10,20 @@ from inspector.ui.guard import page_guard
 from inspector.ui.runner import InspectionJob
 
 
+def _flag(name: str) -> str:
+    return f"_polling_{name}"
+
+
+def settled(job: InspectionJob, name: str) -> bool:
+    """``True`` once ``job`` is done and its live part ``name`` has had its last full run.
+
+    Until then the part is redrawn every poll and once more when the job finishes; an element
+    that must stay put while the user acts on it (a download: its URL belongs to one run, and a
+    redraw cancels a download in flight) should wait for this.
+    """
+    return job.done and st.session_state.get(_flag(name)) != job.key
+
+
 def live_fragment(job: InspectionJob, render: Callable[[], None], seconds: float, name: str) -> None:
     """Run ``render`` now and, while ``job`` has backends pending, every ``seconds`` again.
 
@@ -22,7 +36,7 @@ def live_fragment(job: InspectionJob, render: Callable[[], None], seconds: float
         seconds: polling interval.
         name: distinguishes several live parts of one page.
     """
-    flag = f"_polling_{name}"
+    flag = _flag(name)
 
     @st.fragment(run_every=None if job.done else seconds)
     def fragment() -> None:

@@ -292,8 +292,17 @@ def _backend_status(job: InspectionJob, kind: str, section: dict[str, Any] | Non
     return False
 
 
-def report_card(job: InspectionJob, inspection: dict[str, Any], pictures: dict[str, np.ndarray]) -> None:
-    """The final report: bilingual verdict, confidence, each model's contribution, downloads."""
+def report_card(
+    job: InspectionJob, inspection: dict[str, Any], pictures: dict[str, np.ndarray], downloadable: bool = True
+) -> None:
+    """The final report: bilingual verdict, confidence, each model's contribution, downloads.
+
+    Args:
+        job: The inspection shown.
+        inspection: Its current snapshot.
+        pictures: Its pictures with boxes (:func:`boxed_images`).
+        downloadable: Enable the report downloads (off while the page is still redrawn live).
+    """
     st.subheader(t("summary.report"))
     verdict = inspection.get("verdict", "normal")
     if inspection.get("needs_review"):
@@ -318,7 +327,7 @@ def report_card(job: InspectionJob, inspection: dict[str, Any], pictures: dict[s
         st.markdown(f"**{t('summary.contributions')}**")
         st.markdown("\n".join(f"- {line}" for line in contributions(job, inspection)))
     st.info(t("summary.engineer_note"), icon=":material/engineering:")
-    downloads(job, inspection, pictures)
+    downloads(job, inspection, pictures, enabled=downloadable)
 
 
 def defect_panel(verdict: str) -> None:
@@ -381,8 +390,13 @@ def contributions(job: InspectionJob, inspection: dict[str, Any]) -> list[str]:
     return lines
 
 
-def downloads(job: InspectionJob, inspection: dict[str, Any], pictures: dict[str, np.ndarray]) -> None:
-    """JSON, Markdown and PDF report downloads of this inspection in the page's language."""
+def downloads(
+    job: InspectionJob, inspection: dict[str, Any], pictures: dict[str, np.ndarray], enabled: bool = True
+) -> None:
+    """JSON, Markdown and PDF report downloads of this inspection in the page's language.
+
+    Disabled (with a note) until ``enabled``: the report is only final once the VLM/VLG are done.
+    """
     language = lang()
     stem = f"inspection_{job.history_id or job.key}"
     captions = {
@@ -417,6 +431,9 @@ def downloads(job: InspectionJob, inspection: dict[str, Any], pictures: dict[str
             file_name=f"{stem}.{ext}",
             mime=mime,
             on_click="ignore",
+            disabled=not enabled,
             key=f"dl_{ext}_{job.key}",
             icon=f":material/{icon}:",
         )
+    if not enabled:
+        st.caption(t("summary.downloads_wait"))

@@ -39,6 +39,9 @@ def test_table_slider_and_plain_text(app):
     _script(job)
     app.run()
     assert not app.exception, app.exception
+    buttons = app.get("download_button")
+    assert len(buttons) == 3 and not any(b.proto.disabled for b in buttons)  # the job is done: downloads on
+    assert t("summary.downloads_wait", "en") not in [c.value for c in app.caption]
     rows = _rows(app)
     assert set(rows) == {"inspector", "VLM", "VLG"}
     # system, backend, mode, verdict, confidence, agreement, latency

@@ -143,3 +143,21 @@ def test_reopen_from_history_record():
     assert job.inputs == {"rgb": "x.png"}
     job.inspection["verdict"] = "changed"
     assert record.inspection["verdict"] == "normal"  # a copy, not the stored dict
+
+
+def test_settled_only_after_the_last_full_run(monkeypatch):
+    from types import SimpleNamespace
+
+    from inspector.ui import live
+
+    session: dict = {}
+    monkeypatch.setattr(live.st, "session_state", session)
+    job = SimpleNamespace(done=False, key="job-1")
+    assert not live.settled(job, "summary")  # still running
+    job.done = True
+    session["_polling_summary"] = "job-1"  # the fragment's last run: one full run still to come
+    assert not live.settled(job, "summary")
+    del session["_polling_summary"]  # the final full run
+    assert live.settled(job, "summary")
+    session["_polling_summary"] = "another-job"  # a flag left by another inspection does not hold it
+    assert live.settled(job, "summary")
