@@ -134,12 +134,17 @@ def mean_score(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
     return errors.flatten(1).mean(dim=1)
 
 
+def _smoothed_topk(errors: torch.Tensor, config: ScoreConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(smoothed maps flattened [B, H*W], mean of their top topk_fraction pixels [B])``."""
+    flat = gaussian_blur(errors, config.smooth_sigma).flatten(1)
+    k = max(1, int(round(config.topk_fraction * int(flat.shape[1]))))
+    return flat, flat.topk(k, dim=1).values.mean(dim=1)
+
+
 @register_score("topk")
 def topk_score(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
     """Mean of the top ``topk_fraction`` pixels of the smoothed error map."""
-    flat = gaussian_blur(errors, config.smooth_sigma).flatten(1)
-    k = max(1, int(round(config.topk_fraction * int(flat.shape[1]))))
-    return flat.topk(k, dim=1).values.mean(dim=1)
+    return _smoothed_topk(errors, config)[1]
 
 
 @register_score("topk_relative")
@@ -151,9 +156,8 @@ def topk_relative_score(errors: torch.Tensor, config: ScoreConfig) -> torch.Tens
     (not the median) keeps the graph exportable to ONNX; a defect of a few percent of the photo
     barely moves it.
     """
-    flat = gaussian_blur(errors, config.smooth_sigma).flatten(1)
-    k = max(1, int(round(config.topk_fraction * int(flat.shape[1]))))
-    return flat.topk(k, dim=1).values.mean(dim=1) - flat.mean(dim=1)
+    flat, top = _smoothed_topk(errors, config)
+    return top - flat.mean(dim=1)
 
 
 def anomaly_scores(errors: torch.Tensor, config: ScoreConfig) -> torch.Tensor:
