@@ -160,6 +160,10 @@ async def _one_inspection(page, session: int, round_: int, pair: Pair, log: Sess
         try:
             await arrived.first.wait_for(timeout=min(timeout_ms, UPLOAD_WAIT_MS))
         except PlaywrightTimeout:
+            if await heading.count() or await uploads.count() < 2:
+                # not lost, only slow: the pair started by itself and the page moved on
+                await heading.first.wait_for()
+                continue
             # The uploader shows no file (the operator would see that and drop it again); counted
             # and reported, then sent once more. A second loss is an error.
             log.dropped_uploads.append(f"session {session} round {round_}: {side} upload not shown, sent again")
