@@ -24,16 +24,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.checkpoint import load_card
     from core.errors import ConfigError
     from training.metrics.calibration import CALIBRATION_METHODS
     from training.tasks.ct.data import make_dataset
-    from training.tasks.ct.evaluation import data_config_from_card, load_ct_model
+    from training.tasks.ct.evaluation import data_config_from_card
     from training.tasks.ct.fit import calibrate_checkpoint
 
     if args.method not in CALIBRATION_METHODS:
         raise ConfigError(f"unknown --method {args.method!r}; choose from {', '.join(sorted(CALIBRATION_METHODS))}")
-    _, card = load_ct_model(args.checkpoint)
-    cfg = data_config_from_card(card)
+    cfg = data_config_from_card(load_card(args.checkpoint))  # calibrate_checkpoint loads the model
     cfg.limit = args.limit
     result = calibrate_checkpoint(args.checkpoint, make_dataset(args.data, args.split, cfg, train=False), cfg, args.method)
     print(json.dumps(result, indent=1))
