@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
 import torch
@@ -9,7 +10,36 @@ import torch
 from models.rgb_ae._features import FeatureDetector, Progress
 from models.rgb_ae.registry import register_model
 
-__all__ = ["PatchCoreDetector", "patchcore"]
+__all__ = ["PatchCoreDetector", "buffered_k_center_greedy", "patchcore"]
+
+
+@functools.cache
+def buffered_k_center_greedy() -> type:
+    """anomalib's ``KCenterGreedy`` with a reused distance buffer (a class; built on first use, as
+    importing anomalib is slow)."""
+    from anomalib.models.components import KCenterGreedy
+
+    class BufferedKCenterGreedy(KCenterGreedy):
+        """anomalib's k-center-greedy coreset, with the per-centre distances computed in one reused buffer.
+
+        anomalib allocates a fresh ``features - centre`` tensor (N x d, ~20 MB for 20 000 patches)
+        for each of the coreset's hundreds of centres. glibc keeps such freed blocks in its heap,
+        and a 200-photo fit was measured at 6.8 GB resident (1.2 GB without the growth). Same
+        selection, same order; only the memory is reused.
+        """
+
+        _diff: torch.Tensor | None = None
+
+        def update_distances(self, cluster_center: int | torch.Tensor | None) -> None:
+            if cluster_center is None:
+                return
+            if self._diff is None or self._diff.shape != self.features.shape:
+                self._diff = torch.empty_like(self.features)
+            torch.sub(self.features, self.features[cluster_center].reshape(1, -1), out=self._diff)
+            distances = torch.linalg.vector_norm(self._diff, ord=2, dim=1, keepdim=True)
+            self.min_distances = distances if self.min_distances is None else torch.minimum(self.min_distances, distances)
+
+    return BufferedKCenterGreedy
 
 
 class PatchCoreDetector(FeatureDetector):
@@ -48,8 +78,6 @@ class PatchCoreDetector(FeatureDetector):
 
     def fit(self, batches: Iterable[torch.Tensor], progress: Progress | None = None) -> None:
         """Collect patch embeddings of the normals, then keep a coreset as the memory bank."""
-        from anomalib.models.components import KCenterGreedy
-
         self.model.train()
         self.model.embedding_store.clear()
         with torch.no_grad():
@@ -64,7 +92,7 @@ class PatchCoreDetector(FeatureDetector):
         ratio = max(ratio, 1.0 / embeddings.shape[0])
         if progress:
             progress(0.5, f"coreset of {embeddings.shape[0]} patch features")
-        self.model.memory_bank = KCenterGreedy(embedding=embeddings, sampling_ratio=ratio).sample_coreset()
+        self.model.memory_bank = buffered_k_center_greedy()(embedding=embeddings, sampling_ratio=ratio).sample_coreset()
 
 
 @register_model("patchcore")

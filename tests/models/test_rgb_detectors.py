@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ import torch
 pytest.importorskip("anomalib.models")  # imported at collection: its import (lightning) is slow, not the tests
 
 from core.checkpoint import save_checkpoint  # noqa: E402
+from core.errors import CheckpointError  # noqa: E402
 from inspector.anomaly import AnomalyDetector  # noqa: E402
 from models.rgb_ae import RGB_MODELS, create_model  # noqa: E402
 from models.rgb_ae._features import FeatureDetector  # noqa: E402
@@ -99,8 +102,27 @@ def test_detector_on_a_few_tiny_normals_ranks_defects_above_normals(name: str) -
 def test_fit_rgb_defaults_to_random_init_not_the_synthetic_backbone() -> None:
     from training.tasks.rgb.adapt import _backbone
 
-    weights, source = _backbone(None)
+    weights, source, norm = _backbone(None)
     assert weights is None and source.startswith("none")
+    assert norm["mean"] == [0.0, 0.0, 0.0]
+
+
+def test_fit_rgb_feeds_a_backbone_the_normalisation_its_card_records(tmp_path: Path) -> None:
+    import json
+
+    from training.tasks.rgb.adapt import IMAGENET, _backbone
+
+    weights = tmp_path / "bb.safetensors"
+    weights.write_bytes(b"")
+    assert _backbone(weights)[2] == IMAGENET  # no card: ImageNet weights assumed
+    card = {"task": "rgb_backbone", "normalisation": {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}}
+    weights.with_suffix(".json").write_text(json.dumps(card))
+    path, source, norm = _backbone(weights)
+    assert path == weights and "project backbone" in source
+    assert norm == card["normalisation"]
+    weights.with_suffix(".json").write_text(json.dumps({"task": "rgb_backbone"}))
+    with pytest.raises(CheckpointError, match="normalisation"):
+        _backbone(weights)
 
 
 def test_fit_rgb_reads_the_preset_of_the_detector_class() -> None:
@@ -108,3 +130,25 @@ def test_fit_rgb_reads_the_preset_of_the_detector_class() -> None:
 
     assert _fit_preset(RGB_MODELS.get("patchcore"))["folds"] == 3
     assert _fit_preset(RGB_MODELS.get("stfpm"))["folds"] == 3
+
+
+def test_patchcore_coreset_matches_anomalib_and_reuses_one_buffer() -> None:
+    from anomalib.models.components import KCenterGreedy
+
+    from models.rgb_ae.patchcore import buffered_k_center_greedy
+
+    embedding = torch.randn(3000, 4, 4)  # 3-D: no random projection, so both selections are comparable
+    torch.manual_seed(3)
+    reference = KCenterGreedy(embedding=embedding, sampling_ratio=0.02).select_coreset_idxs()
+    torch.manual_seed(3)
+    sampler = buffered_k_center_greedy()(embedding=embedding, sampling_ratio=0.02)
+    buffers = []  # kept alive, so a fresh tensor per centre could not reuse a freed one's memory
+    original = sampler.update_distances
+
+    def spy(cluster_center: torch.Tensor) -> None:
+        original(cluster_center)
+        buffers.append(sampler._diff)
+
+    sampler.update_distances = spy
+    assert sampler.select_coreset_idxs() == reference
+    assert len(buffers) == len(reference) - 1 and all(b is buffers[0] for b in buffers)

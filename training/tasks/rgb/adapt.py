@@ -15,6 +15,7 @@ app load for every RGB model.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -25,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.errors import InputError
+from core.errors import CheckpointError, InputError
 
 __all__ = ["BACKBONE_DEFAULT", "IMAGE_SUFFIXES", "FitConfig", "collect_photos", "fit_detector", "load_photos"]
 
@@ -202,8 +203,7 @@ def fit_detector(
     preset = {**DEFAULT_FIT_PRESET, **preset}
     size = int(cfg.input_size or preset["input_size"])
     batch_size = int(preset["batch_size"])
-    weights, backbone_source = _backbone(backbone_weights)
-    norm = IMAGENET if backbone_source.startswith("local") else IDENTITY
+    weights, backbone_source, norm = _backbone(backbone_weights)
     start = time.monotonic()
 
     normal_paths = collect_photos(normals, "normal")
@@ -353,22 +353,32 @@ def _folds(groups: Sequence[str], folds: int, rng: np.random.Generator) -> np.nd
     return np.array([fold_of_group[g] for g in groups], int)
 
 
-def _backbone(path: str | Path | None) -> tuple[Path | None, str]:
-    """The backbone weights to load and how the card describes them.
+def _backbone(path: str | Path | None) -> tuple[Path | None, str, dict]:
+    """The backbone weights to load, how the card describes them, and their input normalisation.
 
     Without ``--backbone-weights`` the detector runs on a randomly initialised backbone (with
     its residual branches revived, :meth:`models.rgb_ae._features.FeatureDetector.revive_residuals`).
-    The project's synthetic-photo backbone (``checkpoints/rgb_backbone_synth.safetensors``) is
-    not the default: on synth seed 4 it ranked defects worse than random initialisation (its own
-    training stopped at 13/30 epochs with held-out AUROC 0.36). Pass its path to use it anyway.
+    Weights with a card next to them (``.json``, as this project's backbones have) are fed the
+    normalisation the card records; other local weights (ImageNet/DINO) get ImageNet's.
     """
     if path is not None and str(path).lower() == "none":
         log.info("backbone weights disabled (none): the detector runs on a randomly initialised backbone")
-        return None, "none: random initialisation (asked for)"
+        return None, "none: random initialisation (asked for)", IDENTITY
     if path is not None:
-        return Path(path), "local pretrained weights (user supplied)"
+        path = Path(path)
+        card_path = path.with_suffix(".json")
+        if card_path.is_file():
+            try:
+                card = json.loads(card_path.read_text())
+                norm = {key: [float(v) for v in card["normalisation"][key]] for key in ("mean", "std")}
+            except (ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(f"backbone card {card_path.name} has no readable normalisation: {exc}") from exc
+            if card.get("task") == "rgb_backbone":
+                return path, f"project backbone trained on synthetic photos ({path.name})", norm
+            return path, "local pretrained weights (user supplied, card normalisation)", norm
+        return path, "local pretrained weights (user supplied)", IMAGENET
     log.warning(
         "no --backbone-weights given: the detector runs on a randomly initialised backbone; local "
         "ImageNet/DINO weights (timm names, .safetensors) usually do better"
     )
-    return None, "none: random initialisation (default; no local weights given)"
+    return None, "none: random initialisation (default; no local weights given)", IDENTITY
