@@ -200,7 +200,7 @@ async def _one_inspection(page, session: int, round_: int, pair: Pair, log: Sess
             )
     if await page.get_by_text("Traceback").count():
         log.errors.append(f"session {session} round {round_}: a traceback is on the page")
-    await page.get_by_role("button", name="새 검사").click()  # back to Inspect, uploads cleared
+    await page.get_by_role("link", name="새 검사").click()  # back to Inspect, uploads cleared
     log.done += 1
     rss = server_rss_mb(page.url.split("/", 3)[:3] and "/".join(page.url.split("/", 3)[:3]))
     print(  # progress, so a run cut short still leaves its figures

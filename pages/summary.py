@@ -27,9 +27,10 @@ def main() -> None:
         st.info(t("summary.empty"))
         navigation.link("inspect")
         return
-    if st.button(t("summary.new_inspection"), key="summary_new", icon=":material/add_a_photo:"):
-        state.set_current(None)
-        navigation.switch_to("inspect")
+    # A link, not a button + st.switch_page: a server-side switch clicked while the finished page
+    # was still redrawing left the Inspect page blank for minutes under a 4-session soak; a link
+    # navigates like the sidebar does. The shown inspection stays current until Run replaces it.
+    navigation.link("inspect", label=t("summary.new_inspection"), icon=":material/add_a_photo:")
 
     def render() -> None:
         # Every element is created inside the fragment: a fragment run that writes into a

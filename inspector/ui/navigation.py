@@ -52,6 +52,6 @@ def switch_to(key: str) -> None:
     st.switch_page(page(key))
 
 
-def link(key: str) -> None:
-    """A link to another page, labelled in the session's language."""
-    st.page_link(page(key), label=t(f"page.{key}"), icon=PAGES[key])
+def link(key: str, label: str | None = None, icon: str | None = None) -> None:
+    """A link to another page (by default labelled with the page's name in the session's language)."""
+    st.page_link(page(key), label=label or t(f"page.{key}"), icon=icon or PAGES[key])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from streamlit.util import calc_hash
+
 from inspector.i18n import t
 from tests.app.test_inspect_flow import _markdown, _upload_pair, _wait_done
 
@@ -67,10 +69,12 @@ def test_table_slider_and_plain_text(app):
     assert any(m.label == t("summary.ct_defect_probability", "en") for m in app.metric)
 
 
-def test_new_inspection_button_goes_back_to_inspect(app):
+def test_new_inspection_links_back_to_inspect(app):
     _upload_pair(app)
     _wait_done(app)
-    app.button(key="summary_new").click().run()
+    links = [link.proto for link in app.get("page_link")]
+    new = [link for link in links if link.label == t("summary.new_inspection", "ko")]
+    assert len(new) == 1
+    # st.Page names a page by the hash of its url path (navigation.page sets url_path=key)
+    assert new[0].page_script_hash == calc_hash("inspect") != calc_hash("summary")
     assert not app.exception
-    assert app.session_state["current_inspection"] is None
-    assert app.title[0].value == t("inspect.title", "ko")
