@@ -15,6 +15,7 @@ from core.checkpoint import load_card, update_card
 from inspector.anomaly import AnomalyDetector
 from inspector.cli import main
 from training.tasks.rgb import RGBImages, per_type_recall, train_from_cli
+from training.tasks.rgb.evaluation import battery_intervals
 
 CONFIG = Path(__file__).resolve().parents[3] / "training" / "configs" / "rgb_smoke.yaml"
 SIZE = 32
@@ -135,6 +136,9 @@ def test_evaluate_cli_round_trip_with_report(trained, dataset, tmp_path, capsys)
     assert metrics["n_images"] == 19
     # the synthetic defects here are blatant: even this 3-epoch model ranks them above normals
     assert metrics["roc_auc"] > 0.9
+    ci = metrics["ci"]["roc_auc"]
+    assert ci["value"] == pytest.approx(metrics["roc_auc"]) and ci["low"] <= ci["value"] <= ci["high"]
+    assert ci["n_batteries"] == 19  # one battery per photo here
     for name in ("score_histogram.png", "roc.png", "report.md"):
         assert (report / name).stat().st_size > 0
     assert "Recall per RGB label" in (report / "report.md").read_text()
@@ -180,6 +184,19 @@ def test_missing_normals_in_train_is_clear(tmp_path):
     data = make_rgb_dataset(tmp_path / "data", {"train": {"scratch": 2}, "val": {"normal": 2, "scratch": 2}})
     with pytest.raises(InputError, match="no normal RGB images in split 'train'"):
         train_from_cli(CONFIG, data, tmp_path / "run")
+
+
+def test_intervals_resample_batteries_not_photos():
+    scores = np.array([0.1, 0.2, 0.9, 0.8, 0.3, 0.7])
+    is_defect = np.array([0, 0, 1, 1, 0, 1])
+    per_photo = battery_intervals(np.arange(6).astype(str), is_defect, scores, 0.5, n_resamples=200)
+    assert per_photo["roc_auc"]["n_batteries"] == 6 and per_photo["roc_auc"]["value"] == 1.0
+    assert per_photo["normal_recall"]["value"] == 1.0 and per_photo["defect_recall"]["value"] == 1.0
+    # two batteries, each all normal or all defect: no resample holds both classes but the full set
+    two = battery_intervals(np.array(["a", "a", "b", "b", "a", "b"]), is_defect, scores, 0.5, n_resamples=200)
+    assert two["roc_auc"]["n_batteries"] == 2
+    # a resample of two batteries holds both only when it draws a and b: AUROC stays 1.0 there
+    assert two["roc_auc"]["low"] == two["roc_auc"]["high"] == 1.0
 
 
 def test_per_type_recall():

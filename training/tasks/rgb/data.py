@@ -74,6 +74,9 @@ class RGBImages(Dataset):
         self.masks = masks
         self.labels = rows["label"].tolist()
         self.is_defect = rows["is_defect"].astype(int).tolist()
+        # photos of one battery are correlated: intervals resample whole batteries
+        ids = rows["battery_id"].astype(str) if "battery_id" in rows else rows["image_path"].astype(str)
+        self.battery_ids = ids.tolist()
         self.crop = crop if isinstance(crop, RGBCrop) else RGBCrop(int(crop), enabled=False)
         self.input_size = self.crop.size
         self.hflip = hflip

@@ -10,11 +10,12 @@ import numpy as np
 
 from inspector.anomaly import AnomalyDetector
 from training.anomaly import binary_metrics
+from training.metrics.bootstrap import battery_bootstrap
 from training.tasks.rgb.data import RGBImages
 from training.tasks.rgb.report import write_report
 from training.tasks.rgb.scoring import per_type_recall, score_dataset
 
-__all__ = ["evaluate_checkpoint"]
+__all__ = ["battery_intervals", "evaluate_checkpoint"]
 
 
 def evaluate_checkpoint(
@@ -32,7 +33,8 @@ def evaluate_checkpoint(
         ``per_type_recall`` ({label: recall}), ``score_stats``, ``split`` and ``checkpoint``;
         ``detection_at_1pct_false_alarm`` (threshold at the 99th percentile of this split's
         normal scores: the measured false-alarm rate and the recall of each defect type) and the
-        pixel metrics of the masks (:func:`pixel_metrics`: ``pixel_auroc``, ``pro_auc``, per type).
+        pixel metrics of the masks (:func:`pixel_metrics`: ``pixel_auroc``, ``pro_auc``, per type);
+        ``ci``: 95 % intervals resampled by battery (:func:`battery_intervals`).
 
     Raises:
         CheckpointError: Missing or mismatched checkpoint.
@@ -50,11 +52,50 @@ def evaluate_checkpoint(
         "defect_mean": _mean(scored["score"][scored["is_defect"] == 1]),
     }
     metrics["detection_at_1pct_false_alarm"] = detection_at_false_alarm(scored["label"], scored["score"], 0.01)
+    metrics["ci"] = battery_intervals(np.asarray(dataset.battery_ids), scored["is_defect"], scored["score"], detector.threshold)
     metrics.update(pixel_metrics(detector, dataset))
     metrics.update(split=split, checkpoint=str(checkpoint), score_method=asdict(detector.score))
     if report_dir is not None:
         write_report(report_dir, scored, metrics)
     return metrics
+
+
+def battery_intervals(
+    groups: np.ndarray, is_defect: np.ndarray, scores: np.ndarray, threshold: float, n_resamples: int = 1000
+) -> dict[str, Any]:
+    """95 % battery-bootstrap intervals of image AUROC and of defect/normal recall at ``threshold``.
+
+    Args:
+        groups: Battery id of every photo.
+        is_defect: 1 for defect photos, 0 for normals.
+        scores: Image anomaly scores.
+        threshold: The checkpoint's threshold (a score above it is called defective).
+        n_resamples: Bootstrap resamples.
+
+    Returns:
+        ``{"roc_auc", "defect_recall", "normal_recall"}``, each as :func:`battery_bootstrap` returns.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    truth = np.asarray(is_defect).astype(bool)
+    called = np.asarray(scores) > threshold
+
+    def auroc(idx: np.ndarray) -> float | None:
+        y = truth[idx]
+        return float(roc_auc_score(y, scores[idx])) if 0 < y.sum() < y.size else None
+
+    def recall(positive: bool):
+        def fn(idx: np.ndarray) -> float | None:
+            sel = idx[truth[idx] == positive]
+            return float((called[sel] == positive).mean()) if sel.size else None
+
+        return fn
+
+    return {
+        "roc_auc": battery_bootstrap(groups, auroc, n_resamples),
+        "defect_recall": battery_bootstrap(groups, recall(True), n_resamples),
+        "normal_recall": battery_bootstrap(groups, recall(False), n_resamples),
+    }
 
 
 def detection_at_false_alarm(labels: np.ndarray, scores: np.ndarray, false_alarm: float) -> dict[str, Any]:
