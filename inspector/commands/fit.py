@@ -13,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--defects", help="optional folder of defect photos: threshold by Youden's J")
     p.add_argument("--false-alarm", type=float, default=0.01, help="target false-alarm rate without defects (default 0.01)")
     p.add_argument("--detector", default="patchcore", help="registered RGB detector (python -m inspector list rgb_model)")
-    p.add_argument("--backbone-weights", help="local .safetensors backbone weights (ImageNet/DINO, timm names); none or absent = random init (checkpoints/rgb_backbone_synth.safetensors is opt-in: it measured worse than random init)")
+    p.add_argument("--backbone-weights", help="local .safetensors backbone weights (ImageNet/DINO, timm names); none or absent = random init (checkpoints/rgb_backbone_synth.safetensors is opt-in: better pixel maps, not better on a held-out photo style)")
     p.add_argument("--folds", type=int, help="cross-fitting folds (default: the detector's preset)")
     p.add_argument("--limit", type=int, help="use at most N normal photos")
     p.add_argument("--score", default="topk", help="score of the anomaly map: topk (default) or topk_relative (minus the photo's own mean level)")

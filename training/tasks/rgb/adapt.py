@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"})
 # the backbone this project trains on synthetic photos (training/tasks/rgb/backbone.py)
-# opt-in only (pass it as --backbone-weights): it measured worse than random initialisation
+# opt-in (--backbone-weights): better on flat photos and pixel maps, not on the held-out photo style
 BACKBONE_DEFAULT = Path(__file__).resolve().parents[3] / "checkpoints" / "rgb_backbone_synth.safetensors"
 IMAGENET = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
 IDENTITY = {"mean": [0.0, 0.0, 0.0], "std": [1.0, 1.0, 1.0]}
@@ -178,7 +178,8 @@ def fit_detector(
         config: Detector and fitting settings.
         backbone_weights: Local ``.safetensors`` backbone (ImageNet/DINO, timm key names, or the
             project's ``checkpoints/rgb_backbone_synth.safetensors``); default and ``"none"``:
-            random initialisation (the synthetic backbone measured worse than random init).
+            random initialisation (the synthetic backbone localises better, but did not rank
+            held-out-style photos better: docs/rgb_detectors.md).
         progress: Optional ``callback(fraction in [0, 1], message)``.
 
     Returns:
