@@ -119,10 +119,8 @@ def test_bad_choice_is_an_argparse_error(files, capsys):
 
 #: Shipped samples the shipped models are known to get wrong without a review flag, with why.
 #: The test fails when one of them is answered right again (then remove it here).
-KNOWN_CONFIDENT_MISSES = {
-    "s1-module-0048_x009": "resin overflow called normal by ct_xgen round 4 (resin-overflow recall "
-    "0.72 draw / 0.00 physics on the reporting sets, docs/ct_generalisation.md section 6)",
-}
+#: (Round 5 still calls s1-module-0048_x009, a resin overflow, normal, but now flags it for review.)
+KNOWN_CONFIDENT_MISSES: dict[str, str] = {}
 
 
 @pytest.mark.slow  # 18 inspections with the shipped models: ~30 s on 2 busy cores
