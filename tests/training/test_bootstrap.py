@@ -33,3 +33,15 @@ def test_single_battery_has_no_interval_and_undefined_resamples_are_skipped() ->
     assert out["low"] is None and out["value"] == 1.0
     out = battery_bootstrap(["a", "b"], lambda idx: None if len(set(idx)) < 2 else 1.0, 100)
     assert out["n_resamples"] < 100
+
+
+def test_recall_on_counts_only_the_asked_class():
+    from training.metrics.bootstrap import recall_on
+
+    truth = np.array([True, True, False, False])
+    called = np.array([True, False, False, True])
+    idx = np.arange(4)
+    assert recall_on(truth, called, True)(idx) == 0.5
+    assert recall_on(truth, called, False)(idx) == 0.5
+    assert recall_on(truth, called, True)(np.array([0, 0])) == 1.0
+    assert recall_on(truth, called, True)(np.array([2, 3])) is None

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["battery_bootstrap"]
+__all__ = ["battery_bootstrap", "recall_on"]
 
 
 def battery_bootstrap(
@@ -61,3 +61,15 @@ def battery_bootstrap(
         out["low"], out["high"] = (float(q) for q in np.quantile(values, [alpha, 1 - alpha]))
         out["n_resamples"] = len(values)
     return out
+
+
+def recall_on(truth: np.ndarray, called: np.ndarray, positive: bool) -> Callable[[np.ndarray], float | None]:
+    """A :func:`battery_bootstrap` metric: the share of samples with ``truth == positive`` whose
+    ``called`` equals ``positive`` (defect recall with ``True``, normal recall with ``False``);
+    ``None`` when the resample holds no such sample."""
+
+    def metric(idx: np.ndarray) -> float | None:
+        sel = idx[truth[idx] == positive]
+        return float((called[sel] == positive).mean()) if sel.size else None
+
+    return metric

@@ -25,7 +25,7 @@ from inspector.review import (
     split_review_state,
 )
 from training.config import ModelConfig
-from training.metrics.bootstrap import battery_bootstrap
+from training.metrics.bootstrap import battery_bootstrap, recall_on
 from training.metrics.calibration import (
     expected_calibration_error,
     fit_temperature,
@@ -383,16 +383,9 @@ def battery_intervals(
         present = np.unique(labels[idx])
         return float(f1_score(labels[idx], pred[idx], labels=present, average="macro", zero_division=0))
 
-    def recall(positive: bool):
-        def fn(idx: np.ndarray) -> float | None:
-            sel = idx[truth_defect[idx] == positive]
-            return float((pred_defect[sel] == positive).mean()) if sel.size else None
-
-        return fn
-
     return {
         "macro_f1": battery_bootstrap(groups, macro_f1, n_resamples),
         "accuracy": battery_bootstrap(groups, lambda idx: float((pred[idx] == labels[idx]).mean()), n_resamples),
-        "defect_recall": battery_bootstrap(groups, recall(True), n_resamples),
-        "normal_recall": battery_bootstrap(groups, recall(False), n_resamples),
+        "defect_recall": battery_bootstrap(groups, recall_on(truth_defect, pred_defect, True), n_resamples),
+        "normal_recall": battery_bootstrap(groups, recall_on(truth_defect, pred_defect, False), n_resamples),
     }

@@ -10,7 +10,7 @@ import numpy as np
 
 from inspector.anomaly import AnomalyDetector
 from training.anomaly import binary_metrics
-from training.metrics.bootstrap import battery_bootstrap
+from training.metrics.bootstrap import battery_bootstrap, recall_on
 from training.tasks.rgb.data import RGBImages
 from training.tasks.rgb.report import write_report
 from training.tasks.rgb.scoring import per_type_recall, score_dataset
@@ -84,17 +84,10 @@ def battery_intervals(
         y = truth[idx]
         return float(roc_auc_score(y, scores[idx])) if 0 < y.sum() < y.size else None
 
-    def recall(positive: bool):
-        def fn(idx: np.ndarray) -> float | None:
-            sel = idx[truth[idx] == positive]
-            return float((called[sel] == positive).mean()) if sel.size else None
-
-        return fn
-
     return {
         "roc_auc": battery_bootstrap(groups, auroc, n_resamples),
-        "defect_recall": battery_bootstrap(groups, recall(True), n_resamples),
-        "normal_recall": battery_bootstrap(groups, recall(False), n_resamples),
+        "defect_recall": battery_bootstrap(groups, recall_on(truth, called, True), n_resamples),
+        "normal_recall": battery_bootstrap(groups, recall_on(truth, called, False), n_resamples),
     }
 
 
