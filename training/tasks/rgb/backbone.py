@@ -210,6 +210,7 @@ def train_backbone(
             break
     metrics: dict[str, Any] = {"epochs_run": len(history), "history": history}
     model.eval()
+    plain = BackboneConfig(**{**asdict(cfg), "colour_jitter": False})  # held-out photos are not jittered
     with torch.no_grad():
         corrupted = {"logit": [], "target": []}
         real = {"logit": [], "peak": [], "target": []}
@@ -219,7 +220,7 @@ def train_backbone(
                 normal = ~torch.as_tensor(batch["is_defect"]).bool()
                 if normal.any():  # clean vs corrupted normals (the pretext task itself)
                     sub = {"image": batch["image"][normal], "region": batch["region"][normal], "is_defect": [0] * int(normal.sum())}
-                    out = _step(model, sub, BackboneConfig(**{**asdict(cfg), "colour_jitter": False}), val_gen)
+                    out = _step(model, sub, plain, val_gen)
                     corrupted["logit"].append(out["logit"])
                     corrupted["target"].append(out["target"])
                 if cfg.defect_masks:  # the generator's defects, uncorrupted
