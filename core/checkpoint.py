@@ -36,6 +36,7 @@ __all__ = [
     "export_checkpoint",
     "load_card",
     "load_checkpoint",
+    "load_matching_tensors",
     "load_state_dict_strict",
     "save_checkpoint",
     "update_card",
@@ -212,6 +213,30 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
         raise CheckpointError(
             f"checkpoint weights do not match architecture {card.get('architecture')!r}: {detail[:200]}"
         ) from exc
+
+
+def load_matching_tensors(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> int:
+    """Copy every tensor of ``state_dict`` whose name and shape match one of ``model``'s.
+
+    For warm starts across architectures that share a part (an encoder); the rest of the model
+    keeps its initialisation.
+
+    Returns:
+        How many tensors were copied.
+
+    Raises:
+        CheckpointError: If not a single tensor matches (the wrong checkpoint, surely).
+    """
+    own = model.state_dict()
+    matching = {
+        name: tensor
+        for name, tensor in state_dict.items()
+        if name in own and tuple(own[name].shape) == tuple(tensor.shape)
+    }
+    if not matching:
+        raise CheckpointError("no tensor of the checkpoint matches the model by name and shape")
+    model.load_state_dict(matching, strict=False)
+    return len(matching)
 
 
 def update_card(path: str | Path, **fields: Any) -> dict[str, Any]:

@@ -148,6 +148,9 @@ class ModelConfig:
     kwargs: dict[str, Any] = field(default_factory=dict)
     pretrained: str | None = None  # local backbone weights file; never downloaded
     init_from: str | None = None  # warm start: a checkpoint of the same task and architecture
+    # Warm start from another architecture of the same task: copy every tensor whose name and
+    # shape match (e.g. the ``compact`` encoder into ``compact_seg``), start the rest fresh.
+    init_partial: bool = False
 
 
 @dataclass

@@ -10,7 +10,13 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset, Subset
 
-from core.checkpoint import load_checkpoint, load_state_dict_strict, save_checkpoint, update_card
+from core.checkpoint import (
+    load_checkpoint,
+    load_matching_tensors,
+    load_state_dict_strict,
+    save_checkpoint,
+    update_card,
+)
 from inspector.review import split_review_state
 from training.fingerprint import dataset_fingerprint
 from training.loop import FitSummary, Trainer, seed_everything
@@ -60,11 +66,17 @@ def train(config: CTConfig, data_dir: str | Path | Sequence[str | Path], out_dir
     model = build_model(config.model)
     if config.model.init_from:
         state_dict, card = load_checkpoint(
-            config.model.init_from, task="ct", architecture=config.model.architecture
+            config.model.init_from,
+            task="ct",
+            architecture=None if config.model.init_partial else config.model.architecture,
         )
         state_dict, _ = split_review_state(state_dict)  # the old density does not fit the new model
-        load_state_dict_strict(model, state_dict, card)
-        log.info("warm start from %s", config.model.init_from)
+        if config.model.init_partial:
+            copied = load_matching_tensors(model, state_dict)
+            log.info("warm start from %s: %d of %d tensors copied", config.model.init_from, copied, len(model.state_dict()))
+        else:
+            load_state_dict_strict(model, state_dict, card)
+            log.info("warm start from %s", config.model.init_from)
     loss_fn = build_loss(config.loss, counts)
     fingerprints = [dataset_fingerprint(d) for d in dirs]
     task = CTTask(model, loss_fn, config, fingerprints[0] if len(dirs) == 1 else {"datasets": fingerprints})

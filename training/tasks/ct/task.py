@@ -95,7 +95,8 @@ class CTTask(Task):
         self.class_names = list(CLASS_NAMES)
         self._samples: dict[str, torch.Tensor] | None = None
         self.mask_head: nn.Module | None = None
-        if config.loss.mask_weight > 0:
+        self.dense_mask = config.loss.mask_weight > 0
+        if self.dense_mask and not hasattr(model, "mask_logits"):  # models with their own head keep it
             self.mask_head = nn.Conv2d(_feature_channels(model), 1, kernel_size=1)
 
     def parameters(self) -> list[nn.Parameter]:
@@ -116,11 +117,12 @@ class CTTask(Task):
             coarse = F.cross_entropy(out.coarse_logits.float(), self.model.coarse_targets(labels))
             logits, extra = out.logits, {"coarse_loss": coarse.detach()}
             loss = self.loss_fn(logits, labels) + coarse_weight * coarse
-        elif self.mask_head is not None:
+        elif self.dense_mask:
             image = normalise(batch["image"], self.config.data.mean, self.config.data.std)
             features = self.model.forward_features(image)
             logits = self.model.forward_head(features, batch.get("meta"))
-            mask_loss = self._mask_loss(self.mask_head(features).float(), batch["mask"])
+            head = self.mask_head if self.mask_head is not None else self.model.mask_logits
+            mask_loss = self._mask_loss(head(features).float(), batch["mask"])
             loss = self.loss_fn(logits, labels) + self.config.loss.mask_weight * mask_loss
             extra = {"mask_loss": mask_loss.detach()}
         else:
