@@ -215,17 +215,23 @@ def load_state_dict_strict(model: nn.Module, state_dict: Mapping[str, torch.Tens
         ) from exc
 
 
-def load_matching_tensors(model: nn.Module, state_dict: Mapping[str, torch.Tensor]) -> int:
+def load_matching_tensors(model: nn.Module, state_dict: Mapping[str, torch.Tensor], min_share: float = 0.5) -> int:
     """Copy every tensor of ``state_dict`` whose name and shape match one of ``model``'s.
 
     For warm starts across architectures that share a part (an encoder); the rest of the model
     keeps its initialisation.
 
+    Args:
+        model: The model to fill.
+        state_dict: The checkpoint's tensors.
+        min_share: Least share of the model's values that must be copied; below it the checkpoint
+            is not a relative of the model (a stray class bias of the same length is not a warm start).
+
     Returns:
         How many tensors were copied.
 
     Raises:
-        CheckpointError: If not a single tensor matches (the wrong checkpoint, surely).
+        CheckpointError: If less than ``min_share`` of the model's values match.
     """
     own = model.state_dict()
     matching = {
@@ -233,8 +239,13 @@ def load_matching_tensors(model: nn.Module, state_dict: Mapping[str, torch.Tenso
         for name, tensor in state_dict.items()
         if name in own and tuple(own[name].shape) == tuple(tensor.shape)
     }
-    if not matching:
-        raise CheckpointError("no tensor of the checkpoint matches the model by name and shape")
+    total = sum(t.numel() for t in own.values())
+    copied = sum(own[name].numel() for name in matching)
+    if copied < min_share * total:
+        raise CheckpointError(
+            f"the checkpoint matches the model by name and shape for only {copied / max(total, 1):.0%} "
+            f"of its values (at least {min_share:.0%} needed for a partial warm start)"
+        )
     model.load_state_dict(matching, strict=False)
     return len(matching)
 

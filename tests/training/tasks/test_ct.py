@@ -48,6 +48,19 @@ def trained_run(tiny_dataset, tiny_config, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def trained_compact(tiny_dataset, tmp_path_factory):
+    config = tmp_path_factory.mktemp("compact_config") / "compact.yaml"
+    config.write_text(
+        TINY_CONFIG.replace(
+            "model: {architecture: resnet18}", "model: {architecture: compact, kwargs: {use_meta: false}}"
+        ).replace("epochs: 2", "epochs: 1")
+    )
+    out = tmp_path_factory.mktemp("compact_run")
+    assert cli(["train", "ct", "--config", str(config), "--data", str(tiny_dataset), "--out", str(out)]) == 0
+    return out
+
+
 def test_training_writes_a_calibrated_contract_checkpoint(trained_run, tiny_dataset):
     for name in (
         "best.safetensors",
@@ -323,3 +336,63 @@ def test_fit_calibration_with_class_bias_is_stored_and_used(trained_run, tiny_da
     assert load_card(ckpt)["class_bias"] is None
     assert cli([*args, "--method", "isotonic"]) == 2
     assert "unknown --method 'isotonic'" in capsys.readouterr().err
+
+
+def test_compact_seg_trains_its_own_mask_head(tmp_path):
+    import torch
+
+    from training.config import from_dict
+    from training.tasks.ct import CTConfig, CTTask, build_loss, build_model
+
+    config = from_dict(CTConfig, {"model": {"architecture": "compact_seg"}, "loss": {"mask_weight": 1.0}})
+    model = build_model(config.model)
+    task = CTTask(model, build_loss(config.loss, [1] * 5), config)
+    assert task.mask_head is None and len(task.parameters()) == len(list(model.parameters()))
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[1, 0, 20:24, 40:44] = 1.0
+    batch = {"image": torch.rand(2, 1, 64, 64), "mask": mask, "label": torch.tensor([0, 1])}
+    out = task.training_step(batch, 0.0)
+    out["loss"].backward()
+    assert out["mask_loss"] > 0
+    assert model.seg_head.weight.grad is not None and model.seg_head.weight.grad.abs().sum() > 0
+    assert any(k.startswith("seg_head.") for k in model.state_dict())  # the head ships: it drives the verdict
+
+
+def test_partial_warm_start_copies_the_shared_encoder(trained_compact, tiny_dataset, tmp_path):
+    import torch
+
+    from core.checkpoint import load_checkpoint
+    from training.tasks.ct import load_ct_model
+
+    config = tmp_path / "warm.yaml"
+    config.write_text(
+        TINY_CONFIG.replace(
+            "model: {architecture: resnet18}",
+            f"model: {{architecture: compact_seg, kwargs: {{use_meta: false}}, init_partial: true, "
+            f"init_from: '{trained_compact / 'best.safetensors'}'}}",
+        )
+        .replace("epochs: 2", "epochs: 1")
+        .replace("lr: 1.0e-3", "lr: 1.0e-12")  # the encoder must arrive unchanged
+        .replace("class_weights: auto", "class_weights: null")
+    )
+    out = tmp_path / "seg_run"
+    assert cli(["train", "ct", "--config", str(config), "--data", str(tiny_dataset), "--out", str(out)]) == 0
+    source, _ = load_checkpoint(trained_compact / "best")
+    model, card = load_ct_model(out / "best.safetensors")
+    assert card["architecture"] == "compact_seg"
+    own = model.state_dict()
+    encoder = [k for k in source if k.startswith("features.") and k.endswith("weight")]
+    assert encoder and all(torch.allclose(own[k].float(), source[k].float(), rtol=1e-3, atol=1e-4) for k in encoder)
+
+
+def test_partial_warm_start_from_an_unrelated_checkpoint_fails(trained_run, tiny_dataset, tmp_path, capsys):
+    config = tmp_path / "warm.yaml"
+    config.write_text(
+        TINY_CONFIG.replace(
+            "model: {architecture: resnet18}",
+            f"model: {{architecture: compact_seg, init_partial: true, init_from: '{trained_run / 'best.safetensors'}'}}",
+        )
+    )
+    args = ["train", "ct", "--config", str(config), "--data", str(tiny_dataset), "--out", str(tmp_path / "r")]
+    assert cli(args) == 2
+    assert "partial warm start" in capsys.readouterr().err
