@@ -9,6 +9,7 @@ name                   what                                                     
 ``drn_aspp``           dilated ResNet-18 (stride 16/8) + separable-conv ASPP        12.2 M
 ``hierarchical``       ResNet-18, coarse normal/defect head + fine head             11.4 M
 ``compact``            small VGG-style CNN, global max pool ++ meta (fast on CPU)  0.9 M
+``compact_seg``        ``compact`` + stride-4 defect segmentation feeding the head  1.1 M
 ``timm:<name>``        any timm model, e.g. ``timm:convnext_tiny``                  timm's
 =====================  ===========================================================  ==========
 
