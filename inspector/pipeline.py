@@ -228,6 +228,7 @@ class Inspector:
                 "threshold": settings.ct_threshold,
                 "explainer": settings.explainer,
                 "box_threshold": settings.attention_box_threshold,
+                "calibration_dir": settings.int8_calibration,
             },
             "rgb": {"threshold": settings.rgb_threshold, "box_threshold": settings.error_box_threshold},
         }

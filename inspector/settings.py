@@ -14,13 +14,15 @@ from core.errors import ConfigError
 from inspector.verdict import POLICIES
 
 #: Runtimes a setting may name (:mod:`inspector.runtime` registers one runner per name).
-RUNTIME_NAMES: tuple[str, ...] = ("torch", "onnx")
+RUNTIME_NAMES: tuple[str, ...] = ("torch", "onnx", "onnx_int8")
 
 #: ``blind`` (images + metadata only) or ``evidence`` (also the inspector's maps, scores, verdict).
 VLM_MODES: tuple[str, ...] = ("blind", "evidence")
 
 __all__ = [
     "CHECKPOINTS_ENV",
+    "INT8_CALIBRATION_ENV",
+    "default_int8_calibration",
     "DEFAULT_CHECKPOINTS_DIR",
     "default_checkpoints_dir",
     "InspectorSettings",
@@ -34,6 +36,13 @@ __all__ = [
 DEFAULT_CHECKPOINTS_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 #: Environment variable that points default-checkpoint lookup elsewhere.
 CHECKPOINTS_ENV = "INSPECTOR_CHECKPOINTS_DIR"
+#: Environment variable naming the folder of CT slices the ``onnx_int8`` runtime calibrates on.
+INT8_CALIBRATION_ENV = "INSPECTOR_INT8_CALIBRATION"
+
+
+def default_int8_calibration() -> Path:
+    """``$INSPECTOR_INT8_CALIBRATION`` if set, else the shipped CT samples (``assets/ct``)."""
+    return Path(os.environ.get(INT8_CALIBRATION_ENV) or DEFAULT_CHECKPOINTS_DIR.parent / "assets" / "ct")
 
 
 #: Environment variable choosing the default runtime (``torch`` or ``onnx``; the app reads it too).
@@ -77,7 +86,10 @@ class InspectorSettings:
         device: Torch device for the models.
         runtime: Where the models' inference graphs run: ``torch`` (default) or ``onnx``
             (ONNX Runtime; CAM explanations keep a small torch head), see :mod:`inspector.runtime`;
-            default ``$INSPECTOR_RUNTIME``, else ``torch`` (how the app chooses it).
+            default ``$INSPECTOR_RUNTIME``, else ``torch`` (how the app chooses it). ``onnx_int8``
+            runs the CT graph quantised to int8 (faster, logits within a few hundredths).
+        int8_calibration: Folder of CT slices ``onnx_int8`` measures activation ranges on
+            (default ``$INSPECTOR_INT8_CALIBRATION``, else the shipped ``assets/ct``).
     """
 
     ct_checkpoint: str | Path | None = None
@@ -97,6 +109,7 @@ class InspectorSettings:
     backend_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     device: str = "cpu"
     runtime: str = field(default_factory=default_runtime)
+    int8_calibration: str | Path = field(default_factory=default_int8_calibration)
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:

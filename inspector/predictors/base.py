@@ -141,7 +141,9 @@ class Predictor:
         threshold: Override of the card's decision threshold (see :meth:`resolve_threshold`).
         box_threshold: Map level that delimits a defect region.
         min_box_area: Smallest region kept, in pixels (default: :attr:`default_min_box_area`).
-        runtime: Where the inference graph runs (:mod:`inspector.runtime`: ``torch``, ``onnx``).
+        runtime: Where the inference graph runs (:mod:`inspector.runtime`: ``torch``, ``onnx``,
+            ``onnx_int8``).
+        calibration_dir: Folder of sample images the ``onnx_int8`` runtime calibrates on.
         **options: Predictor-specific options, passed to :meth:`setup`.
 
     Attributes:
@@ -151,6 +153,7 @@ class Predictor:
         mean, std: Per-channel normalisation from the card.
         threshold: The decision threshold.
         runtime: Name of the runtime the inference graph runs on.
+        calibration_dir: Folder of sample images for runtimes that calibrate (``onnx_int8``).
         runner: The :class:`inspector.runtime.ModelRunner` of :meth:`build_graph` (``None``
             for a predictor without a graph).
         source: Where the checkpoint was loaded from (set by :func:`load_predictor`).
@@ -169,6 +172,7 @@ class Predictor:
         box_threshold: float = 0.5,
         min_box_area: int | None = None,
         runtime: str | None = None,
+        calibration_dir: str | Path | None = None,
         **options: Any,
     ) -> None:
         from core.checkpoint import load_state_dict_strict
@@ -194,6 +198,7 @@ class Predictor:
         from inspector.runtime import DEFAULT_RUNTIME
 
         self.runtime = runtime or DEFAULT_RUNTIME
+        self.calibration_dir = Path(calibration_dir) if calibration_dir else None
         self.setup(**options)
         self.threshold = self.resolve_threshold(threshold)
         self.runner = self.create_runner()
@@ -208,10 +213,44 @@ class Predictor:
         Raises:
             ConfigError: Unknown runtime, or a model the runtime cannot run.
         """
-        from inspector.runtime import create_runner
+        from inspector.runtime import RUNTIMES, create_runner
 
         graph = self.build_graph()
-        return None if graph is None else create_runner(self.runtime, graph)
+        if graph is None:
+            return None
+        options: dict[str, Any] = {}
+        if getattr(RUNTIMES.get(self.runtime), "needs_calibration", False) and graph.int8_quantisable:
+            options["calibration"] = self.calibration_inputs()
+        return create_runner(self.runtime, graph, **options)
+
+    #: Most calibration slices read from :attr:`calibration_dir`.
+    max_calibration_images: ClassVar[int] = 32
+
+    def calibration_inputs(self) -> list[dict[str, np.ndarray]]:
+        """Graph inputs of the images in :attr:`calibration_dir` (for int8 calibration).
+
+        Unreadable files are skipped with a warning; an empty or missing folder gives ``[]``.
+        """
+        from core.imageio import load_image
+
+        if self.calibration_dir is None or not self.calibration_dir.is_dir():
+            return []
+        files = sorted(
+            p for p in self.calibration_dir.rglob("*") if p.suffix.lower() in (".png", ".tif", ".tiff", ".jpg", ".jpeg")
+        )
+        inputs: list[dict[str, np.ndarray]] = []
+        for path in files[: self.max_calibration_images]:
+            try:
+                image = load_image(path, "ct" if self.in_chans == 1 else "rgb")
+            except (InputError, OSError, ValueError) as exc:
+                log.warning("calibration image %s skipped: %s", path.name, exc)
+                continue
+            inputs.append(self.calibration_input(image))
+        return inputs
+
+    def calibration_input(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph inputs of one calibration image. Override this for predictors with a quantisable graph."""
+        raise NotImplementedError(f"{type(self).__name__} has no int8 calibration inputs")
 
     def setup(self) -> None:
         """Read the card fields and options specific to this predictor. Override this.

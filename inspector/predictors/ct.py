@@ -146,6 +146,15 @@ class CTPredictor(Predictor):
         best = max(group, key=lambda i: float(probabilities[i]))
         return is_defect, best, defect_p
 
+    def calibration_input(self, image: np.ndarray) -> dict[str, np.ndarray]:
+        """The graph inputs of one slice as :meth:`predict` builds them (meta: a cell, x axis)."""
+        if image.ndim != 2:
+            raise InputError(f"a CT calibration image must be 2-D, got shape {image.shape}")
+        inputs = {"image": self.to_tensor(self._crop(image)[0]).cpu().numpy()}
+        if self.uses_meta:
+            inputs["meta"] = np.zeros((1, 2), np.float32)
+        return inputs
+
     def _crop(self, image: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int] | None]:
         """The model's view of ``image`` and its window: the training crop when the card crops."""
         if not self.crop:

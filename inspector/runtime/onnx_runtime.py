@@ -82,17 +82,26 @@ class OnnxRunner(ModelRunner):
             import onnxruntime as ort
         except ImportError as exc:  # pragma: no cover - a declared dependency
             raise ConfigError("the onnx runtime needs the onnxruntime package (pip install onnxruntime)") from exc
+        model = self.model_bytes(graph)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = _threads(threads)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        log.info("ONNX Runtime session for %s (%d bytes)", type(graph.model).__name__, len(model))
+
+    def model_bytes(self, graph: InferenceGraph) -> bytes:
+        """The serialised ONNX model the session runs: ``graph`` exported as it is. Override this.
+
+        Raises:
+            ConfigError: The graph cannot be exported.
+        """
         buffer = io.BytesIO()
         try:
             export_graph(graph, buffer)
         except Exception as exc:  # the exporter raises many types; one clear sentence for the user
             raise ConfigError(f"{type(graph.model).__name__} cannot be exported to ONNX ({exc})") from exc
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = _threads(threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
-        log.info("ONNX Runtime session for %s (%d bytes)", type(graph.model).__name__, buffer.tell())
+        return buffer.getvalue()
 
     def run(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Run the session (thread-safe) and return the named outputs."""
