@@ -119,7 +119,7 @@ def test_bad_choice_is_an_argparse_error(files, capsys):
 
 #: Shipped samples the shipped models are known to get wrong without a review flag, with why.
 #: The test fails when one of them is answered right again (then remove it here).
-#: (Round 5 still calls s1-module-0048_x009, a resin overflow, normal, but now flags it for review.)
+#: (Empty since round 5: every miss of the shipped CT model on these samples is flagged for review.)
 KNOWN_CONFIDENT_MISSES: dict[str, str] = {}
 
 
