@@ -3,8 +3,8 @@
 Static quantisation (QDQ, per-channel int8 weights, uint8 activations) with activation ranges
 measured on real model inputs: the predictor hands the runner preprocessed calibration slices
 (``InspectorSettings.int8_calibration``, by default the shipped samples in ``assets/ct``). On a CPU
-with VNNI the CT graph then runs about 3x faster than in float32; its logits move by a few
-hundredths (the agreement with float32 is measured in ``benchmarks/bench_runtime.py``). Graphs that
+with VNNI the CT graph then runs about 3x faster than in float32 and keeps 99.7 % of its
+labels (the agreement with float32 is measured in ``benchmarks/bench_runtime.py``). Graphs that
 are not :attr:`~inspector.runtime.graphs.InferenceGraph.int8_quantisable` (the RGB and GAIN
 graphs: their error maps drift and they gain nothing) run in float32 as with ``onnx``.
 """
@@ -25,12 +25,15 @@ from inspector.runtime.onnx_runtime import OnnxRunner
 
 log = logging.getLogger(__name__)
 
-__all__ = ["OnnxInt8Runner"]
+__all__ = ["QUANTISED_OPS", "OnnxInt8Runner"]
+
+#: ONNX operators quantised; everything else (linear head, softmax, reductions) stays float32.
+QUANTISED_OPS = ("Conv", "Relu", "MaxPool", "Add", "Resize")
 
 
 @register_runtime("onnx_int8")
 class OnnxInt8Runner(OnnxRunner):
-    """ONNX Runtime on CPU with the graph's convolutions and linear layers in int8.
+    """ONNX Runtime on CPU with the graph's convolutions in int8 (the rest stays float32).
 
     Args:
         graph: The graph to export, quantise and run.
@@ -98,6 +101,10 @@ class OnnxInt8Runner(OnnxRunner):
                     activation_type=QuantType.QUInt8,
                     weight_type=QuantType.QInt8,
                     per_channel=True,
+                    # the convolutional trunk only (its pools, sums and upsampling stay int8, so no
+                    # float round trips between convolutions); quantising the head and the attention
+                    # pooling as well moved 9 % of labels instead of 0.3 % (docs/scaling.md)
+                    op_types_to_quantize=list(QUANTISED_OPS),
                 )
             except Exception as exc:  # the quantiser raises many types; one sentence for the user
                 raise ConfigError(f"{type(graph.model).__name__} cannot be quantised to int8 ({exc})") from exc
