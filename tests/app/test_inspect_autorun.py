@@ -63,7 +63,7 @@ def test_a_bad_upload_is_not_started(auto_app):
 def test_runtime_setting_reaches_the_inspection(app, app_env):
     app.run()
     radio = app.sidebar.radio(key="settings_runtime")
-    assert list(radio.options) == ["PyTorch", "ONNX Runtime"]  # labelled in the session's language
+    assert list(radio.options) == ["PyTorch", "ONNX Runtime", "ONNX int8"]  # labelled in the session's language
     radio.set_value("onnx").run()
     _upload(app, "ct", "rgb")
     app.button(key="inspect_run").click().run()
