@@ -31,6 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="card",
         help="ct: score large slices with the native-resolution tile pass as the card says (default), always, or never",
     )
+    p.add_argument(
+        "--localisation",
+        action="store_true",
+        help="ct: also score the inspector's attention maps against the defect masks (CAM-IoU, PointGame)",
+    )
     p.set_defaults(func=run)
 
 

@@ -396,3 +396,14 @@ def test_partial_warm_start_from_an_unrelated_checkpoint_fails(trained_run, tiny
     args = ["train", "ct", "--config", str(config), "--data", str(tiny_dataset), "--out", str(tmp_path / "r")]
     assert cli(args) == 2
     assert "partial warm start" in capsys.readouterr().err
+
+
+def test_evaluate_localisation_scores_the_inspector_attention_on_masked_slices(trained_run, tiny_dataset):
+    metrics = evaluate(trained_run / "best.safetensors", tiny_dataset, "test", bootstrap=0, localisation=True)
+    loc = metrics["localisation"]
+    rows = pd.read_csv(tiny_dataset / "manifest.csv").query("modality == 'ct' and split == 'test'")
+    assert loc["n"] == rows["mask_path"].notna().sum() > 0
+    for key in ("cam_iou", "point_game", "energy_inside"):
+        assert 0.0 <= loc[key] <= 1.0
+    assert sum(part["n"] for part in loc["by_engine"].values()) == loc["n"]
+    assert "localisation" not in evaluate(trained_run / "best.safetensors", tiny_dataset, "test", bootstrap=0)

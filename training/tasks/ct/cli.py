@@ -28,4 +28,5 @@ def evaluate_from_cli(args: argparse.Namespace) -> dict[str, Any]:
         getattr(args, "report", None),
         getattr(args, "limit", None),
         detail_pass=detail,
+        localisation=bool(getattr(args, "localisation", False)),
     )

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import pandas as pd
 import torch
@@ -139,6 +140,7 @@ def evaluate(
     calibration_split: str | None = "val",
     bootstrap: int = 1000,
     detail_pass: bool | None = None,
+    localisation: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a CT checkpoint on one split of one or several datasets.
 
@@ -155,6 +157,8 @@ def evaluate(
             inspector does with the card's detail pass (:mod:`inspector.predictors.ct_detail`):
             ``None`` follows the card, ``True`` forces it on (default settings when the card
             has none), ``False`` off.
+        localisation: Also score where the inspector's attention map points on the defect
+            slices with a mask (:func:`attention_localisation`: CAM-IoU, PointGame, energy inside).
 
     Returns:
         Contract metrics: ``accuracy, macro_f1, roc_auc, per_class, confusion_matrix, binary``
@@ -206,6 +210,8 @@ def evaluate(
     metrics["recall_by_void_size"] = recall_by_void_size(records, probs, class_names)
     if bootstrap:
         metrics["ci"] = battery_intervals(records["battery_key"].to_numpy(), labels, probs, class_names, bootstrap)
+    if localisation:
+        metrics["localisation"] = attention_localisation(checkpoint, card, records)
     if report_dir is not None:
         from training.reports import write_classification_report
 
@@ -256,6 +262,53 @@ def _apply_detail_pass(
             changed += 1
         out[i] = new
     return out, changed
+
+
+def attention_localisation(
+    checkpoint: str | Path, card: Mapping[str, Any], records: pd.DataFrame
+) -> dict[str, Any]:
+    """Where the inspector's attention points on the defect slices that have a mask.
+
+    Every such slice goes through :meth:`inspector.predictors.ct.CTPredictor.predict` (crop,
+    model, the card's explainer, uncropping), and its attention map, at the slice's own size, is
+    scored against the generator's mask; the explanation is of the predicted class, as the app
+    shows it.
+
+    Returns:
+        ``{"n", "cam_iou", "point_game", "energy_inside"}`` (means over the slices; ``None`` when
+        there is none) and the same per engine under ``by_engine`` when the manifest says.
+    """
+    from core.imageio import load_image
+    from inspector.predictors import create_predictor
+    from training.metrics.localisation import cam_iou, energy_inside, point_game
+
+    state_dict, _ = load_checkpoint(checkpoint, task="ct")
+    predictor = create_predictor(state_dict, card)
+    rows: list[tuple[str, float, float, float]] = []
+    for _, row in records.iterrows():
+        if not isinstance(row.get("mask_path"), str) or not row["mask_path"]:
+            continue
+        root = Path(row["root"])
+        image = load_image(root / row["image_path"], "ct")
+        mask = cv2.imread(str(root / row["mask_path"]), cv2.IMREAD_GRAYSCALE)
+        if mask is None or not (mask > 127).any():
+            continue
+        meta = {k: row[k] for k in ("battery_type", "axis") if isinstance(row.get(k), str) and row[k]}
+        attention = torch.from_numpy(np.ascontiguousarray(predictor.predict(image, **meta).attention, np.float32))
+        target = torch.from_numpy((mask > 127).astype(np.float32))
+        engine = str(row.get("engine") or "unknown")
+        rows.append(
+            (engine, float(cam_iou(attention, target)[0]), float(point_game(attention, target)[0]),
+             float(energy_inside(attention, target)[0]))
+        )
+
+    def summary(part: list[tuple[str, float, float, float]]) -> dict[str, Any]:
+        values = np.array([r[1:] for r in part], dtype=np.float64).reshape(-1, 3)
+        means = values.mean(0) if len(values) else [None] * 3
+        return {"n": len(values), **{k: (None if m is None else float(m)) for k, m in zip(("cam_iou", "point_game", "energy_inside"), means)}}
+
+    engines = sorted({r[0] for r in rows})
+    return {**summary(rows), "by_engine": {e: summary([r for r in rows if r[0] == e]) for e in engines}}
 
 
 def records_of(dataset: Dataset) -> pd.DataFrame:
