@@ -91,7 +91,9 @@ def _striped(rng: np.random.Generator, defect: bool = False) -> torch.Tensor:
 def test_detector_on_a_few_tiny_normals_ranks_defects_above_normals(name: str) -> None:
     rng = np.random.default_rng(0)
     torch.manual_seed(0)
-    model = create_model(name)
+    # a 2 % coreset of 8 tiny photos keeps 40 patches, too few to cover every stripe phase; whether
+    # it separated then depended on numpy's global state (now fixed); a quarter keeps 512
+    model = create_model(name, **({"coreset_ratio": 0.25} if name == "patchcore" else {}))
     model.fit([torch.stack([_striped(rng) for _ in range(8)])])
     normals = torch.stack([_striped(rng) for _ in range(6)])
     defects = torch.stack([_striped(rng, defect=True) for _ in range(6)])
@@ -152,3 +154,15 @@ def test_patchcore_coreset_matches_anomalib_and_reuses_one_buffer() -> None:
     sampler.update_distances = spy
     assert sampler.select_coreset_idxs() == reference
     assert len(buffers) == len(reference) - 1 and all(b is buffers[0] for b in buffers)
+
+
+def test_patchcore_fit_is_repeatable_under_torch_seed_whatever_numpy_did() -> None:
+    """anomalib's coreset projection used numpy's global generator: fits differed with test order."""
+    banks = []
+    for numpy_seed in (1, 2):
+        np.random.seed(numpy_seed)
+        torch.manual_seed(0)
+        model = create_model("patchcore", max_bank=50)
+        model.fit([torch.rand(4, 3, 64, 64)])
+        banks.append(model.model.memory_bank.clone())
+    assert torch.equal(banks[0], banks[1])
